@@ -1,0 +1,110 @@
+/* Unit tests for dynbuf, status and log. */
+#include "dynbuf.h"
+#include "log.h"
+#include "status.h"
+#include "test.h"
+
+static void test_dynbuf_limits(void)
+{
+    static const struct {
+        size_t max;
+        const char *add1, *add2;
+        snug_status want2;
+        const char *want;
+    } cases[] = {
+        {16, "hello", " world", SNUG_OK, "hello world"},
+        {5, "hello", "!", SNUG_ERR_TOO_BIG, "hello"},
+        {0, "", "", SNUG_OK, ""},
+        {0, "", "x", SNUG_ERR_TOO_BIG, ""},
+        {1000, "", "", SNUG_OK, ""},
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        dynbuf b;
+
+        T_CASE("row %zu", i);
+        dynbuf_init(&b, cases[i].max);
+        CHECK_INT_EQ(dynbuf_addstr(&b, cases[i].add1), SNUG_OK);
+        CHECK_INT_EQ(dynbuf_addstr(&b, cases[i].add2), cases[i].want2);
+        CHECK_STR_EQ(dynbuf_str(&b), cases[i].want);
+        dynbuf_free(&b);
+    }
+}
+
+static void test_dynbuf_grow_and_take(void)
+{
+    dynbuf b;
+    char *s;
+    int i;
+
+    dynbuf_init(&b, 1 << 20);
+    for (i = 0; i < 10000; i++)
+        CHECK_INT_EQ(dynbuf_printf(&b, "%d,", i % 10), SNUG_OK);
+    CHECK_INT_EQ(dynbuf_len(&b), 20000);
+    dynbuf_truncate(&b, 4);
+    CHECK_STR_EQ(dynbuf_str(&b), "0,1,");
+    s = dynbuf_take(&b);
+    CHECK_STR_EQ(s, "0,1,");
+    CHECK_INT_EQ(dynbuf_len(&b), 0);
+    CHECK_STR_EQ(dynbuf_str(&b), "");
+    free(s);
+    s = dynbuf_take(&b);
+    CHECK_STR_EQ(s, "");
+    free(s);
+    dynbuf_free(&b);
+}
+
+static void test_status_err(void)
+{
+    snug_err err;
+
+    snug_err_clear(&err);
+    CHECK_INT_EQ(snug_err_set(&err, SNUG_ERR_INVALID, "bad %s", "cpu"), SNUG_ERR_INVALID);
+    CHECK_INT_EQ(snug_err_prefix(&err, "spec.resources"), SNUG_ERR_INVALID);
+    CHECK_STR_EQ(err.msg, "spec.resources: bad cpu");
+    CHECK_STR_EQ(snug_status_str(SNUG_ERR_GONE), "gone");
+    CHECK_INT_EQ(snug_err_set(NULL, SNUG_ERR_IO, "x"), SNUG_ERR_IO);
+}
+
+static char captured[LOG_LINE_MAX + 64];
+
+static void capture(const char *line, void *ud)
+{
+    (void)ud;
+    snprintf(captured, sizeof(captured), "%s", line);
+}
+
+static void test_log_lines(void)
+{
+    log_level lvl;
+    char big[LOG_LINE_MAX * 2];
+
+    log_set_sink(capture, NULL);
+    log_set_level(LOG_INFO);
+    captured[0] = '\0';
+    snug_log(LOG_DEBUG, "t", "hidden", NULL);
+    CHECK_STR_EQ(captured, "");
+    snug_log(LOG_WARN, "t", "quote \" and \n newline", "k", "v\x01", "n", NULL, NULL);
+    CHECK_STR_CONTAINS(captured, "\"level\":\"warn\"");
+    CHECK_STR_CONTAINS(captured, "\"msg\":\"quote \\\" and \\n newline\"");
+    CHECK_STR_CONTAINS(captured, "\"k\":\"v\\u0001\"");
+    CHECK_STR_CONTAINS(captured, "\"n\":null}");
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    snug_log(LOG_ERROR, "t", "big", "small", "1", "huge", big, NULL);
+    CHECK_STR_CONTAINS(captured, "\"small\":\"1\",\"truncated\":true}");
+    CHECK_INT_EQ(log_parse_level("WARNING", &lvl), 0);
+    CHECK_INT_EQ(lvl, LOG_WARN);
+    CHECK_INT_EQ(log_parse_level("loud", &lvl), -1);
+    log_set_sink(NULL, NULL);
+}
+
+int main(void)
+{
+    RUN(test_dynbuf_limits);
+    RUN(test_dynbuf_grow_and_take);
+    RUN(test_status_err);
+    RUN(test_log_lines);
+    return TEST_DONE();
+}
