@@ -1,0 +1,31 @@
+/* gosize.h -- Go runtime memory sizes, the syntax GOMEMLIMIT accepts.
+ *
+ * Go parses GOMEMLIMIT as decimal digits followed by an optional unit:
+ * B, KiB, MiB, GiB, TiB (no decimal point, no sign, no SI units such as "M",
+ * and not Kubernetes' "Mi"), or the word "off". A wrong value makes a Go
+ * program die at start, so snug writes and checks these with this module
+ * only, never with the quantity code.
+ */
+#ifndef SNUG_GOSIZE_H
+#define SNUG_GOSIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define GOSIZE_STR_MAX 32
+#define GOSIZE_OFF     INT64_MAX /* what "off" means to Go */
+
+/* Parse a GOMEMLIMIT value into bytes. "off" gives GOSIZE_OFF. Overflow of
+ * int64 is SNUG_ERR_RANGE; anything else not in the syntax is SNUG_ERR_PARSE
+ * with a message quoting the input (and saying "use MiB, not Mi" when that is
+ * the mistake). */
+snug_status gosize_parse(const char *s, int64_t *bytes, snug_err *err);
+
+/* Format bytes (> 0) with the largest unit that divides it exactly:
+ * 482344960 -> "460MiB", 1073741824 -> "1GiB", 483183820 -> "483183820B".
+ * buf holds at least GOSIZE_STR_MAX bytes. */
+void gosize_format(int64_t bytes, char *buf, size_t cap);
+
+#endif
