@@ -27,12 +27,14 @@ set -euo pipefail
 K8S_VERSION=v1.34.4
 ETCD_VERSION=v3.6.8
 
+SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 CACHE_ROOT=${SNUG_CACHE_DIR:-$HOME/.cache/snug}/controlplane
 BIN_DIR=$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION/bin
 BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
 
 SERVICE_CIDR=10.0.0.0/24
 SERVICE_FIRST_IP=10.0.0.1
+ADMISSION_PLUGINS=NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook
 TIMEOUT=${SNUG_CP_TIMEOUT:-120}
 
 log() { printf 'controlplane: %s\n' "$*" >&2; }
@@ -165,6 +167,461 @@ cmd_build() {
   log "built in $(elapsed "$t0"): $BIN_DIR"
 }
 
+# ------------------------------------------------------------- processes --
+# Pid files hold "PID STARTTIME" (field 22 of /proc/PID/stat) so a recycled
+# pid is never mistaken for ours.
+proc_starttime() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  # drop "pid (comm) ": the rest starts at field 3, so starttime is $20
+  stat=${stat##*) }
+  echo "$stat" | awk '{ print $20 }'
+}
+
+# pid_alive PIDFILE -> prints the pid when the process recorded there is
+# still the one we started.
+pid_alive() {
+  local pid st cur
+  [ -s "$1" ] || return 1
+  read -r pid st <"$1" || true
+  [ -n "${pid:-}" ] || return 1
+  cur=$(proc_starttime "$pid") || return 1
+  [ "$cur" = "${st:-}" ] || return 1
+  echo "$pid"
+}
+
+# spawn NAME CMD... : run CMD in its own session (so its whole process group
+# can be killed), output appended to logs/NAME.log, pid to run/NAME.pid.
+spawn() {
+  local name=$1 pidf=$STATE/run/$1.pid logf=$STATE/logs/$1.log pid st i
+  shift
+  rm -f "$pidf" "$pidf.tmp"
+  printf '\n==== %s start %s\n' "$name" "$(date -u +%FT%TZ)" >>"$logf"
+  setsid bash -c 'echo $$ >"$0.tmp"; exec "$@"' "$pidf" "$@" </dev/null >>"$logf" 2>&1 &
+  for ((i = 0; i < 500; i++)); do
+    [ -s "$pidf.tmp" ] && break
+    sleep 0.01
+  done
+  [ -s "$pidf.tmp" ] || die "$name did not start; see $logf"
+  read -r pid <"$pidf.tmp"
+  rm -f "$pidf.tmp"
+  st=$(proc_starttime "$pid") || die "$name exited at once; see $logf"
+  echo "$pid $st" >"$pidf"
+}
+
+# stop_proc NAME [DEADLINE_S]: SIGTERM the process group, SIGKILL after the
+# deadline. Quiet and successful when it is not running.
+stop_proc() {
+  local name=$1 deadline=${2:-15} pidf=$STATE/run/$1.pid pid i
+  if ! pid=$(pid_alive "$pidf"); then
+    rm -f "$pidf"
+    return 0
+  fi
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < deadline * 10; i++)); do
+    pid_alive "$pidf" >/dev/null || break
+    sleep 0.1
+  done
+  if pid_alive "$pidf" >/dev/null; then
+    log "$name (pid $pid) ignored SIGTERM for ${deadline}s, sending SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      pid_alive "$pidf" >/dev/null || break
+      sleep 0.1
+    done
+  fi
+  # anything left in its process group (there should be nothing)
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$pidf"
+  log "stopped $name (pid $pid)"
+}
+
+check_running() { # check_running NAME: dies with the log tail if it exited
+  pid_alive "$STATE/run/$1.pid" >/dev/null && return 0
+  log "$1 exited; last lines of $STATE/logs/$1.log:"
+  tail -n 30 "$STATE/logs/$1.log" >&2 || true
+  die "$1 is not running"
+}
+
+# ------------------------------------------------------------------- ports --
+# Pick N distinct free loopback TCP ports below the ephemeral range (so an
+# outgoing connection cannot take one between now and the bind). All are
+# held open while choosing, so they are distinct and bindable right now.
+free_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n, held, ports = int(sys.argv[1]), [], []
+for p in random.sample(range(20000, 32000), 4000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+    ports.append(p)
+    if len(ports) == n:
+        break
+print(" ".join(map(str, ports)))
+PY
+}
+
+port_free() { # port_free PORT: true when 127.0.0.1:PORT can be bound
+  python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+' "$1" 2>/dev/null
+}
+
+# -------------------------------------------------------------------- pki --
+SSL_DAYS=3650
+
+new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# sign NAME SUBJECT EXTENSIONS: NAME.key + NAME.crt signed by the CA
+sign() {
+  local pki=$STATE/pki name=$1 subj=$2 ext=$3
+  new_key "$pki/$name.key"
+  openssl req -new -key "$pki/$name.key" -subj "$subj" -out "$pki/$name.csr"
+  printf '%b\n' "$ext" >"$pki/$name.ext"
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days "$SSL_DAYS" \
+    -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
+  rm -f "$pki/$name.csr" "$pki/$name.ext"
+}
+
+make_pki() {
+  local pki=$STATE/pki
+  mkdir -p "$pki"
+  chmod 700 "$pki"
+  new_key "$pki/ca.key"
+  openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=snug-e2e-ca" -days "$SSL_DAYS" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$pki/ca.crt"
+  local leaf="basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment"
+  local sans="IP:127.0.0.1,DNS:localhost,IP:$SERVICE_FIRST_IP,DNS:kubernetes"
+  sans+=",DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  sign apiserver "/CN=kube-apiserver" "$leaf\nextendedKeyUsage=serverAuth\nsubjectAltName=$sans"
+  sign admin "/O=system:masters/CN=snug-e2e-admin" "$leaf\nextendedKeyUsage=clientAuth"
+  sign kcm "/CN=system:kube-controller-manager" "$leaf\nextendedKeyUsage=clientAuth"
+  # service-account token signing key pair
+  new_key "$pki/sa.key"
+  openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  # static bearer tokens, --token-auth-file format: token,user,uid,"groups"
+  ADMIN_TOKEN=$(openssl rand -hex 32)
+  USER_TOKEN=$(openssl rand -hex 32)
+  {
+    printf '%s,snug-e2e-token-admin,snug-e2e-token-admin,"system:masters"\n' "$ADMIN_TOKEN"
+    printf '%s,snug-e2e-user,snug-e2e-user\n' "$USER_TOKEN"
+  } >"$pki/tokens.csv"
+  chmod 600 "$pki"/*.key "$pki/tokens.csv"
+}
+
+b64() { base64 -w0 <"$1"; }
+
+# kubeconfig FILE USER_NAME CA_LINE USER_LINES...
+kubeconfig() {
+  local file=$1 user=$2 ca=$3 line
+  shift 3
+  {
+    echo "apiVersion: v1"
+    echo "kind: Config"
+    echo "clusters:"
+    echo "- name: snug-e2e"
+    echo "  cluster:"
+    echo "    server: $APISERVER_URL"
+    echo "    $ca"
+    echo "users:"
+    echo "- name: $user"
+    echo "  user:"
+    for line in "$@"; do echo "    $line"; done
+    echo "contexts:"
+    echo "- name: snug-e2e"
+    echo "  context:"
+    echo "    cluster: snug-e2e"
+    echo "    user: $user"
+    echo "    namespace: default"
+    echo "current-context: snug-e2e"
+  } >"$file"
+  chmod 600 "$file"
+}
+
+write_kubeconfigs() {
+  local pki=$STATE/pki
+  kubeconfig "$STATE/kubeconfig" snug-e2e-admin \
+    "certificate-authority-data: $(b64 "$pki/ca.crt")" \
+    "client-certificate-data: $(b64 "$pki/admin.crt")" \
+    "client-key-data: $(b64 "$pki/admin.key")"
+  kubeconfig "$STATE/kubeconfig-token" snug-e2e-token-admin \
+    "certificate-authority: $pki/ca.crt" \
+    "token: $ADMIN_TOKEN"
+  kubeconfig "$STATE/kcm.kubeconfig" system:kube-controller-manager \
+    "certificate-authority: $pki/ca.crt" \
+    "client-certificate: $pki/kcm.crt" \
+    "client-key: $pki/kcm.key"
+}
+
+# ------------------------------------------------------------------- state --
+ENV_VARS=(STATE_DIR BIN_DIR K8S_VERSION ETCD_VERSION APISERVER_URL APISERVER_PORT
+  ETCD_URL ETCD_PORT ETCD_PEER_PORT KCM_PORT KUBECONFIG TOKEN_KUBECONFIG
+  CA_FILE ADMIN_TOKEN USER_TOKEN ETCD_PID APISERVER_PID KCM_PID WATCHDOG_PID)
+
+write_env() {
+  local v tmp=$STATE/env.tmp
+  ETCD_PID=$(pid_alive "$STATE/run/etcd.pid" || true)
+  APISERVER_PID=$(pid_alive "$STATE/run/kube-apiserver.pid" || true)
+  KCM_PID=$(pid_alive "$STATE/run/kube-controller-manager.pid" || true)
+  WATCHDOG_PID=$(pid_alive "$STATE/run/watchdog.pid" || true)
+  {
+    echo "# written by tests/e2e/controlplane.sh; source it. Empty pid = not running."
+    for v in "${ENV_VARS[@]}"; do printf 'export %s=%q\n' "$v" "${!v}"; done
+  } >"$tmp"
+  chmod 600 "$tmp"
+  mv "$tmp" "$STATE/env"
+}
+
+set_state() { # set_state STATE_DIR
+  [ -n "${1:-}" ] || die "missing STATE_DIR"
+  mkdir -p "$1"
+  STATE=$(cd "$1" && pwd)
+}
+
+load_env() {
+  [ -f "$STATE/env" ] || die "$STATE/env missing: was a control plane started there?"
+  local k=$K8S_VERSION e=$ETCD_VERSION
+  # shellcheck disable=SC1091
+  . "$STATE/env"
+  [ "$K8S_VERSION" = "$k" ] && [ "$ETCD_VERSION" = "$e" ] ||
+    die "$STATE was started with kubernetes $K8S_VERSION / etcd $ETCD_VERSION, this script pins $k / $e"
+}
+
+# -------------------------------------------------------------- components --
+start_etcd() {
+  mkdir -p "$STATE/etcd"
+  chmod 700 "$STATE/etcd"
+  spawn etcd "$BIN_DIR/etcd" \
+    --name snug-e2e \
+    --data-dir "$STATE/etcd" \
+    --listen-client-urls "$ETCD_URL" \
+    --advertise-client-urls "$ETCD_URL" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "snug-e2e=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster-state new \
+    --unsafe-no-fsync \
+    --log-level warn
+}
+
+# The API server's flags live here only, so start-apiserver restarts it with
+# exactly the flags (and port) `start` used.
+start_apiserver_proc() {
+  local pki=$STATE/pki
+  mkdir -p "$STATE/apiserver-certs"
+  spawn kube-apiserver "$BIN_DIR/kube-apiserver" \
+    --etcd-servers "$ETCD_URL" \
+    --bind-address 127.0.0.1 \
+    --advertise-address 127.0.0.1 \
+    --secure-port "$APISERVER_PORT" \
+    --cert-dir "$STATE/apiserver-certs" \
+    --tls-cert-file "$pki/apiserver.crt" \
+    --tls-private-key-file "$pki/apiserver.key" \
+    --client-ca-file "$pki/ca.crt" \
+    --token-auth-file "$pki/tokens.csv" \
+    --authorization-mode Node,RBAC \
+    --enable-admission-plugins "$ADMISSION_PLUGINS" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$pki/sa.pub" \
+    --service-account-signing-key-file "$pki/sa.key" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --endpoint-reconciler-type none \
+    --allow-privileged=true \
+    --v 1
+}
+
+start_kcm() {
+  local pki=$STATE/pki
+  mkdir -p "$STATE/kcm-certs"
+  spawn kube-controller-manager "$BIN_DIR/kube-controller-manager" \
+    --kubeconfig "$STATE/kcm.kubeconfig" \
+    --authentication-kubeconfig "$STATE/kcm.kubeconfig" \
+    --authorization-kubeconfig "$STATE/kcm.kubeconfig" \
+    --bind-address 127.0.0.1 \
+    --secure-port "$KCM_PORT" \
+    --cert-dir "$STATE/kcm-certs" \
+    --controllers '*' \
+    --use-service-account-credentials=true \
+    --leader-elect=false \
+    --service-account-private-key-file "$pki/sa.key" \
+    --root-ca-file "$pki/ca.crt" \
+    --cluster-signing-cert-file "$pki/ca.crt" \
+    --cluster-signing-key-file "$pki/ca.key" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --v 1
+}
+
+# api_get PATH: body on stdout; fails unless HTTP 2xx
+api_get() {
+  curl -sf --max-time 5 --cacert "$CA_FILE" -H "Authorization: Bearer $ADMIN_TOKEN" \
+    "$APISERVER_URL$1"
+}
+
+# wait_until WHAT TIMEOUT_S PROC CMD...: poll CMD every 0.2s; PROC must stay up
+wait_until() {
+  local what=$1 timeout=$2 proc=$3 t0
+  shift 3
+  t0=$(now_ms)
+  until "$@" >/dev/null 2>&1; do
+    check_running "$proc"
+    if (($(now_ms) - t0 > timeout * 1000)); then
+      tail -n 30 "$STATE/logs/$proc.log" >&2 || true
+      die "timed out after ${timeout}s waiting for $what"
+    fi
+    sleep 0.2
+  done
+}
+
+wait_apiserver_ready() {
+  wait_until "kube-apiserver /readyz" "$TIMEOUT" kube-apiserver api_get /readyz
+}
+
+# ---------------------------------------------------------------- commands --
+require_binaries() {
+  have_binaries || die "control plane binaries missing in $BIN_DIR; run: $SELF build"
+}
+
+# With SNUG_CP_WATCH_PID set, a watchdog stops the control plane once that
+# process is gone (a test runner killed with SIGKILL leaves nothing behind).
+# It exits by itself once `stop` has removed the etcd pid file.
+start_watchdog() {
+  [ -n "${SNUG_CP_WATCH_PID:-}" ] || return 0
+  kill -0 "$SNUG_CP_WATCH_PID" 2>/dev/null || die "SNUG_CP_WATCH_PID=$SNUG_CP_WATCH_PID is not running"
+  # shellcheck disable=SC2016
+  spawn watchdog bash -c '
+    while kill -0 "$0" 2>/dev/null; do
+      [ -f "$2/run/etcd.pid" ] || exit 0
+      sleep 1
+    done
+    echo "watched pid $0 is gone: stopping the control plane"
+    SNUG_CP_IN_WATCHDOG=1 exec "$1" stop "$2"
+  ' "$SNUG_CP_WATCH_PID" "$SELF" "$STATE"
+}
+
+cmd_start() {
+  set_state "${1:-}"
+  require_binaries
+  local n
+  for n in etcd kube-apiserver kube-controller-manager; do
+    if pid_alive "$STATE/run/$n.pid" >/dev/null; then
+      die "a control plane is already running in $STATE (stop it first)"
+    fi
+  done
+  local t0 t1
+  t0=$(now_ms)
+  rm -rf "$STATE/etcd" "$STATE/pki" "$STATE/run" "$STATE/logs" \
+    "$STATE/apiserver-certs" "$STATE/kcm-certs"
+  mkdir -p "$STATE/run" "$STATE/logs"
+  STARTING=1
+
+  read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT <<<"$(free_ports 4)"
+  [ -n "${KCM_PORT:-}" ] || die "could not find 4 free loopback ports"
+  STATE_DIR=$STATE
+  ETCD_URL=http://127.0.0.1:$ETCD_PORT
+  APISERVER_URL=https://127.0.0.1:$APISERVER_PORT
+  KUBECONFIG=$STATE/kubeconfig
+  TOKEN_KUBECONFIG=$STATE/kubeconfig-token
+  CA_FILE=$STATE/pki/ca.crt
+
+  make_pki
+  write_kubeconfigs
+  write_env
+  log "pki ready after $(elapsed "$t0"); ports: etcd $ETCD_PORT (peer $ETCD_PEER_PORT)," \
+    "kube-apiserver $APISERVER_PORT, kube-controller-manager $KCM_PORT"
+
+  start_etcd
+  wait_until "etcd /health" 30 etcd curl -sf --max-time 2 "$ETCD_URL/health"
+  log "etcd ready after $(elapsed "$t0")"
+
+  start_apiserver_proc
+  wait_apiserver_ready
+  log "kube-apiserver ready after $(elapsed "$t0")"
+
+  t1=$(now_ms)
+  start_kcm
+  start_watchdog
+  write_env
+  wait_until "the default ServiceAccount (made by kube-controller-manager)" "$TIMEOUT" \
+    kube-controller-manager api_get /api/v1/namespaces/default/serviceaccounts/default
+  log "kube-controller-manager made the default ServiceAccount after $(elapsed "$t1")"
+  write_env
+  STARTING=
+  log "control plane up in $(elapsed "$t0"): $APISERVER_URL"
+  log "  . $STATE/env   # sets KUBECONFIG=$KUBECONFIG"
+}
+
+cmd_stop() {
+  set_state "${1:-}"
+  [ -d "$STATE/run" ] || return 0
+  stop_proc kube-controller-manager
+  stop_proc kube-apiserver
+  stop_proc etcd
+  [ -n "${SNUG_CP_IN_WATCHDOG:-}" ] || stop_proc watchdog 2
+  if [ -f "$STATE/env" ]; then
+    (load_env && write_env) || true
+  fi
+}
+
+cmd_stop_apiserver() {
+  set_state "${1:-}"
+  load_env
+  stop_proc kube-apiserver
+  write_env
+}
+
+cmd_start_apiserver() {
+  set_state "${1:-}"
+  require_binaries
+  load_env
+  if pid_alive "$STATE/run/kube-apiserver.pid" >/dev/null; then
+    die "kube-apiserver is already running in $STATE"
+  fi
+  check_running etcd
+  local t0 i
+  t0=$(now_ms)
+  # Same port as before: wait briefly in case the old socket is still closing.
+  for ((i = 0; i < 50; i++)); do
+    port_free "$APISERVER_PORT" && break
+    sleep 0.1
+  done
+  port_free "$APISERVER_PORT" || die "port $APISERVER_PORT is taken by another process"
+  start_apiserver_proc
+  write_env
+  wait_apiserver_ready
+  write_env
+  log "kube-apiserver restarted on $APISERVER_URL in $(elapsed "$t0")"
+}
+
+cmd_kubectl() {
+  set_state "${1:-}"
+  shift
+  require_binaries
+  KUBECONFIG=$STATE/kubeconfig exec "$BIN_DIR/kubectl" "$@"
+}
+
+# If `start` fails half-way, stop whatever it had started.
+on_exit() {
+  local rc=$?
+  if [ -n "${STARTING:-}" ] && [ -n "${STATE:-}" ]; then
+    STARTING=
+    log "start failed; stopping what was started (logs: $STATE/logs)"
+    cmd_stop "$STATE" || true
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+
 # ---------------------------------------------------------------- dispatch --
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
@@ -178,6 +635,11 @@ main() {
   case $cmd in
     build) cmd_build ;;
     path) echo "$BIN_DIR" ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    stop-apiserver) cmd_stop_apiserver "$@" ;;
+    start-apiserver) cmd_start_apiserver "$@" ;;
+    kubectl) cmd_kubectl "$@" ;;
     -h | --help | help) usage ;;
     *) die "unknown command: $cmd (try --help)" ;;
   esac
