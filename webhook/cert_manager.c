@@ -1,0 +1,343 @@
+/* cert_manager.c -- certificate loading, reloading and rotation. */
+#include "cert_manager.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "webhook_metrics.h"
+#include "yamljson.h"
+
+#define CERT_STRS_MAX 32
+
+struct cert_manager {
+    cert_mode mode;
+    tls_keeper *tls;
+    cert_bundle *serving; /* what is in service */
+    cert_bundle *ca;      /* self-managed: the signing CA */
+    char *ca_bundle;      /* PEM trusted by clients */
+    bool ca_bundle_dirty; /* not yet handed to on_ca_bundle */
+    char *dns[CERT_STRS_MAX];
+    size_t n_dns;
+    char *ips[CERT_STRS_MAX];
+    size_t n_ips;
+    char *ca_cert_file, *ca_key_file, *ca_bundle_out;
+    int64_t validity, ca_validity, renew_before;
+    unsigned check_interval;
+    time_t next_check;
+    cert_ca_bundle_fn on_ca_bundle;
+    void *on_ca_bundle_ud;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static snug_status publish(cert_manager *cm, cert_bundle *b, snug_err *err)
+{
+    snug_status st = tls_keeper_set(cm->tls, b, err);
+
+    wh_metrics_cert_reload(st == SNUG_OK);
+    if (st != SNUG_OK) {
+        certs_bundle_free(b);
+        return st;
+    }
+    certs_bundle_free(cm->serving);
+    cm->serving = b;
+    snug_log(LOG_INFO, "certs", "serving certificate in use", "fingerprint",
+             certs_bundle_fingerprint(b), NULL);
+    return SNUG_OK;
+}
+
+/* ---- self-managed --------------------------------------------------------- */
+
+static snug_status set_ca_bundle(cert_manager *cm, const char *pem, snug_err *err)
+{
+    char *copy = strdup(pem);
+
+    if (copy == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    free(cm->ca_bundle);
+    cm->ca_bundle = copy;
+    cm->ca_bundle_dirty = true;
+    if (cm->ca_bundle_out)
+        return certs_write_file_atomic(cm->ca_bundle_out, copy, strlen(copy), 0644, err);
+    return SNUG_OK;
+}
+
+static snug_status save_ca(cert_manager *cm, snug_err *err)
+{
+    const char *cert = certs_bundle_cert_pem(cm->ca);
+    const char *key = certs_bundle_key_pem(cm->ca);
+    snug_status st;
+
+    if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL)
+        return SNUG_OK;
+    st = certs_write_file_atomic(cm->ca_key_file, key, strlen(key), 0600, err);
+    if (st == SNUG_OK)
+        st = certs_write_file_atomic(cm->ca_cert_file, cert, strlen(cert), 0644, err);
+    return st;
+}
+
+static snug_status load_saved_ca(cert_manager *cm, bool *loaded, snug_err *err)
+{
+    char *cert = NULL, *key = NULL;
+    size_t n;
+    struct stat sb;
+    snug_status st = SNUG_OK;
+
+    *loaded = false;
+    if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL ||
+        stat(cm->ca_cert_file, &sb) != 0 || stat(cm->ca_key_file, &sb) != 0)
+        return SNUG_OK;
+    st = file_read_all(cm->ca_cert_file, CERTS_FILE_MAX, &cert, &n, err);
+    if (st == SNUG_OK)
+        st = file_read_all(cm->ca_key_file, CERTS_FILE_MAX, &key, &n, err);
+    if (st == SNUG_OK)
+        st = certs_ca_load_pem(cert, key, &cm->ca, err);
+    *loaded = st == SNUG_OK;
+    free(cert);
+    free(key);
+    return st;
+}
+
+/* A new CA; the bundle keeps the previous CA so clients trust both while
+ * serving certificates move over. */
+static snug_status new_ca(cert_manager *cm, time_t now, snug_err *err)
+{
+    certs_ca_opts o = {.common_name = "snug-ca", .validity = cm->ca_validity, .now = now};
+    cert_bundle *ca = NULL;
+    dynbuf pem;
+    snug_status st = certs_ca_create(&o, &ca, err);
+
+    if (st != SNUG_OK)
+        return st;
+    dynbuf_init(&pem, 4 * CERTS_FILE_MAX);
+    st = dynbuf_addstr(&pem, certs_bundle_cert_pem(ca));
+    if (st == SNUG_OK && cm->ca != NULL)
+        st = dynbuf_addstr(&pem, certs_bundle_cert_pem(cm->ca));
+    certs_bundle_free(cm->ca);
+    cm->ca = ca;
+    if (st == SNUG_OK)
+        st = save_ca(cm, err);
+    if (st == SNUG_OK)
+        st = set_ca_bundle(cm, dynbuf_str(&pem), err);
+    dynbuf_free(&pem);
+    snug_log(LOG_INFO, "certs", "created a new CA", "fingerprint", certs_bundle_fingerprint(ca),
+             NULL);
+    return st;
+}
+
+static snug_status issue(cert_manager *cm, time_t now, snug_err *err)
+{
+    certs_serving_opts o = {.dns_names = (const char *const *)cm->dns,
+                            .n_dns = cm->n_dns,
+                            .ips = (const char *const *)cm->ips,
+                            .n_ips = cm->n_ips,
+                            .validity = cm->validity,
+                            .now = now};
+    cert_bundle *b = NULL;
+    snug_status st = certs_issue_serving(cm->ca, &o, &b, err);
+
+    if (st != SNUG_OK)
+        return st;
+    return publish(cm, b, err);
+}
+
+static snug_status self_start(cert_manager *cm, time_t now, snug_err *err)
+{
+    bool loaded = false;
+    snug_status st = load_saved_ca(cm, &loaded, err);
+
+    if (st != SNUG_OK)
+        return st;
+    if (loaded && certs_should_rotate(cm->ca, now, 0).renew)
+        loaded = false; /* expiring: roll over below */
+    if (!loaded)
+        st = new_ca(cm, now, err);
+    else
+        st = set_ca_bundle(cm, certs_bundle_cert_pem(cm->ca), err);
+    if (st == SNUG_OK)
+        st = issue(cm, now, err);
+    return st;
+}
+
+static void self_tick(cert_manager *cm, time_t now)
+{
+    snug_err err;
+    snug_status st = SNUG_OK;
+    certs_rotation ca_plan = certs_should_rotate(cm->ca, now, 0);
+    certs_rotation plan = certs_should_rotate(cm->serving, now, cm->renew_before);
+
+    if (ca_plan.renew) {
+        snug_log(LOG_INFO, "certs", "rotating the CA", "reason", ca_plan.reason, NULL);
+        st = new_ca(cm, now, &err);
+    }
+    if (st == SNUG_OK && (plan.renew || ca_plan.renew)) {
+        snug_log(LOG_INFO, "certs", "rotating the serving certificate", "reason", plan.reason,
+                 NULL);
+        st = issue(cm, now, &err);
+    }
+    if (st != SNUG_OK) {
+        snug_log(LOG_ERROR, "certs", "rotation failed; keeping the current certificate", "error",
+                 err.msg, NULL);
+        cm->next_check = now + 5;
+        return;
+    }
+    plan = certs_should_rotate(cm->serving, now, cm->renew_before);
+    ca_plan = certs_should_rotate(cm->ca, now, 0);
+    cm->next_check = plan.next_check < ca_plan.next_check ? plan.next_check : ca_plan.next_check;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static void files_tick(cert_manager *cm, time_t now)
+{
+    cert_bundle *fresh = NULL;
+    snug_err err;
+    snug_status st = certs_files_reload(cm->serving, &fresh, &err);
+
+    cm->next_check = now + cm->check_interval;
+    if (st != SNUG_OK) {
+        snug_log(LOG_WARN, "certs", "certificate files changed but do not load yet", "error",
+                 err.msg, NULL);
+        wh_metrics_cert_reload(0);
+        return;
+    }
+    if (fresh == NULL)
+        return;
+    if (publish(cm, fresh, &err) != SNUG_OK) {
+        snug_log(LOG_ERROR, "certs", "reloaded certificate refused", "error", err.msg, NULL);
+        return;
+    }
+    if (certs_bundle_ca_pem(fresh) != NULL)
+        set_ca_bundle(cm, certs_bundle_ca_pem(fresh), &err);
+}
+
+static snug_status files_start(cert_manager *cm, const cert_manager_config *cfg, snug_err *err)
+{
+    cert_bundle *b = NULL;
+    snug_status st;
+
+    if (cfg->cert_file == NULL || cfg->key_file == NULL)
+        return snug_err_set(err, SNUG_ERR_INVALID,
+                            "files mode needs both a certificate and a key file");
+    st = certs_load_files(cfg->cert_file, cfg->key_file, cfg->ca_file, &b, err);
+    if (st != SNUG_OK)
+        return st;
+    if (certs_bundle_ca_pem(b) != NULL) {
+        st = set_ca_bundle(cm, certs_bundle_ca_pem(b), err);
+        if (st != SNUG_OK) {
+            certs_bundle_free(b);
+            return st;
+        }
+    }
+    return publish(cm, b, err);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static snug_status copy_config(cert_manager *cm, const cert_manager_config *cfg, snug_err *err)
+{
+    size_t i;
+
+    if (cfg->n_dns > CERT_STRS_MAX || cfg->n_ips > CERT_STRS_MAX)
+        return snug_err_set(err, SNUG_ERR_INVALID, "at most %d DNS names and %d IPs",
+                            CERT_STRS_MAX, CERT_STRS_MAX);
+    for (i = 0; i < cfg->n_dns; i++)
+        cm->dns[cm->n_dns++] = strdup(cfg->dns_names[i]);
+    for (i = 0; i < cfg->n_ips; i++)
+        cm->ips[cm->n_ips++] = strdup(cfg->ips[i]);
+    cm->ca_cert_file = dup_or_null(cfg->ca_cert_file);
+    cm->ca_key_file = dup_or_null(cfg->ca_key_file);
+    cm->ca_bundle_out = dup_or_null(cfg->ca_bundle_out);
+    for (i = 0; i < cm->n_dns; i++)
+        if (cm->dns[i] == NULL)
+            return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    for (i = 0; i < cm->n_ips; i++)
+        if (cm->ips[i] == NULL)
+            return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    return SNUG_OK;
+}
+
+snug_status cert_manager_new(const cert_manager_config *cfg, tls_keeper *tls, cert_manager **out,
+                             snug_err *err)
+{
+    cert_manager *cm = calloc(1, sizeof(*cm));
+    time_t now = time(NULL);
+    snug_status st;
+
+    if (cm == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    cm->mode = cfg->mode;
+    cm->tls = tls;
+    cm->validity = cfg->validity;
+    cm->ca_validity = cfg->ca_validity;
+    cm->renew_before = cfg->renew_before;
+    cm->check_interval = cfg->check_interval ? cfg->check_interval : 10;
+    cm->on_ca_bundle = cfg->on_ca_bundle;
+    cm->on_ca_bundle_ud = cfg->on_ca_bundle_ud;
+    st = copy_config(cm, cfg, err);
+    if (st == SNUG_OK)
+        st = cm->mode == CERT_MODE_FILES ? files_start(cm, cfg, err) : self_start(cm, now, err);
+    if (st != SNUG_OK) {
+        cert_manager_free(cm);
+        return st;
+    }
+    cm->next_check = now;
+    cert_manager_tick(cm, now);
+    *out = cm;
+    return SNUG_OK;
+}
+
+static void deliver_ca_bundle(cert_manager *cm)
+{
+    snug_err err;
+
+    if (!cm->ca_bundle_dirty || cm->on_ca_bundle == NULL || cm->ca_bundle == NULL)
+        return;
+    if (cm->on_ca_bundle(cm->ca_bundle, cm->on_ca_bundle_ud, &err) == SNUG_OK) {
+        cm->ca_bundle_dirty = false;
+        return;
+    }
+    snug_log(LOG_WARN, "certs", "cannot publish the CA bundle yet; will retry", "error", err.msg,
+             NULL);
+}
+
+void cert_manager_tick(cert_manager *cm, time_t now)
+{
+    if (now >= cm->next_check) {
+        if (cm->mode == CERT_MODE_FILES)
+            files_tick(cm, now);
+        else
+            self_tick(cm, now);
+    }
+    deliver_ca_bundle(cm);
+}
+
+const char *cert_manager_ca_bundle(const cert_manager *cm)
+{
+    return cm->ca_bundle;
+}
+
+void cert_manager_free(cert_manager *cm)
+{
+    size_t i;
+
+    if (cm == NULL)
+        return;
+    certs_bundle_free(cm->serving);
+    certs_bundle_free(cm->ca);
+    free(cm->ca_bundle);
+    for (i = 0; i < cm->n_dns; i++)
+        free(cm->dns[i]);
+    for (i = 0; i < cm->n_ips; i++)
+        free(cm->ips[i]);
+    free(cm->ca_cert_file);
+    free(cm->ca_key_file);
+    free(cm->ca_bundle_out);
+    free(cm);
+}
