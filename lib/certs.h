@@ -104,7 +104,10 @@ void certs_bundle_free(cert_bundle *b);
  * volumes swap a `..data` symlink). Each file may be at most CERTS_FILE_MAX
  * bytes. On success *out is a new bundle (free with certs_bundle_free) that
  * remembers the paths and a stamp of the files for certs_files_changed().
+ * ca.crt is parsed but not required to have issued tls.crt (issuers rotate
+ * them at different moments); it is only passed on as ca_pem.
  * Failures, with *out untouched:
+ *   SNUG_ERR_INVALID    cert_path or key_path is NULL
  *   SNUG_ERR_NOT_FOUND  a file does not exist (the message names the path)
  *   SNUG_ERR_IO         a file cannot be read, SNUG_ERR_TOO_BIG too large
  *   SNUG_ERR_PARSE      no PEM certificate / key in a file, or a corrupt one
@@ -161,7 +164,8 @@ snug_status certs_ca_create(const certs_ca_opts *opts, cert_bundle **out, snug_e
  * and go into issued bundles' ca_pem. Refused unless the key matches and the
  * certificate is a CA allowed to sign certificates (basicConstraints CA:TRUE,
  * keyUsage keyCertSign when keyUsage is present): SNUG_ERR_TLS; unparsable
- * PEM: SNUG_ERR_PARSE. Any key type OpenSSL signs with is accepted (an
+ * PEM: SNUG_ERR_PARSE; more than CERTS_FILE_MAX bytes: SNUG_ERR_TOO_BIG;
+ * NULL: SNUG_ERR_INVALID. Any key type OpenSSL signs with is accepted (an
  * admin's RSA CA works). Expiry is not checked here (see issue_serving). */
 snug_status certs_ca_load_pem(const char *cert_pem, const char *key_pem, cert_bundle **out,
                               snug_err *err);
@@ -189,7 +193,7 @@ typedef struct certs_rotation {
                            clock jumps and suspends are noticed */
     const char *reason; /* static text: "valid", "expired", "not yet valid",
                            "less than a third of the validity left",
-                           "within the renewal window" */
+                           "within the renewal window", "invalid validity period" */
 } certs_rotation;
 
 /* Decide for a certificate valid [not_before, not_after] at `now`. Renewal is

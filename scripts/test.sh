@@ -11,13 +11,14 @@
 #   clang    clang build with ASan+UBSan, CTest again
 #   valgrind every C unit test under valgrind (no leaks, no errors)
 #   fuzz     each libFuzzer target for a few seconds on its corpus
+#   server   pytest against snug-webhook serve over real TLS on 127.0.0.1
 #   bench    each benchmark in its short mode (proves it runs; not a timing)
 #   e2e      pytest against a real etcd + kube-apiserver + kube-controller-manager
 #            (built once from the Go module proxy and cached outside the repo)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-STAGES="${SNUG_TEST_STAGES:-deps format unit clang valgrind fuzz bench e2e}"
+STAGES="${SNUG_TEST_STAGES:-deps format unit clang valgrind fuzz server bench e2e}"
 OUT="${SNUG_TEST_OUT:-$ROOT/out/test}"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 mkdir -p "$OUT"
@@ -75,6 +76,11 @@ fi
 if want fuzz; then
     stage "fuzz: libFuzzer smoke run"
     bash "$ROOT/scripts/fuzz.sh" "${SNUG_FUZZ_SECONDS:-10}"
+fi
+
+if want server; then
+    stage "server: TLS admission server tests"
+    SNUG_BUILD_DIR="$ROOT/build" python3 -m pytest "$ROOT/tests/server" -v -rs
 fi
 
 if want bench; then
