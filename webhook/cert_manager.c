@@ -27,6 +27,9 @@ struct cert_manager {
     int64_t validity, ca_validity, renew_before;
     unsigned check_interval;
     time_t next_check;
+    cert_ca_load_fn ca_load;
+    cert_ca_save_fn ca_save;
+    void *ca_store_ud;
     cert_ca_bundle_fn on_ca_bundle;
     void *on_ca_bundle_ud;
 };
@@ -74,6 +77,8 @@ static snug_status save_ca(cert_manager *cm, snug_err *err)
     const char *key = certs_bundle_key_pem(cm->ca);
     snug_status st;
 
+    if (cm->ca_save != NULL)
+        return cm->ca_save(cert, key, cm->ca_store_ud, err);
     if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL)
         return SNUG_OK;
     st = certs_write_file_atomic(cm->ca_key_file, key, strlen(key), 0600, err);
@@ -90,6 +95,17 @@ static snug_status load_saved_ca(cert_manager *cm, bool *loaded, snug_err *err)
     snug_status st = SNUG_OK;
 
     *loaded = false;
+    if (cm->ca_load != NULL) {
+        st = cm->ca_load(&cert, &key, cm->ca_store_ud, err);
+        if (st == SNUG_ERR_NOT_FOUND)
+            return SNUG_OK;
+        if (st == SNUG_OK)
+            st = certs_ca_load_pem(cert, key, &cm->ca, err);
+        *loaded = st == SNUG_OK;
+        free(cert);
+        free(key);
+        return st;
+    }
     if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL ||
         stat(cm->ca_cert_file, &sb) != 0 || stat(cm->ca_key_file, &sb) != 0)
         return SNUG_OK;
@@ -156,10 +172,21 @@ static snug_status self_start(cert_manager *cm, time_t now, snug_err *err)
         return st;
     if (loaded && certs_should_rotate(cm->ca, now, 0).renew)
         loaded = false; /* expiring: roll over below */
-    if (!loaded)
+    if (!loaded) {
         st = new_ca(cm, now, err);
-    else
+        if (st == SNUG_ERR_CONFLICT) {
+            snug_log(LOG_INFO, "certs", "another replica stored a CA first; using it", NULL);
+            certs_bundle_free(cm->ca);
+            cm->ca = NULL;
+            st = load_saved_ca(cm, &loaded, err);
+            if (st == SNUG_OK && !loaded)
+                st = snug_err_set(err, SNUG_ERR_NOT_FOUND, "the shared CA vanished");
+            if (st == SNUG_OK)
+                st = set_ca_bundle(cm, certs_bundle_cert_pem(cm->ca), err);
+        }
+    } else {
         st = set_ca_bundle(cm, certs_bundle_cert_pem(cm->ca), err);
+    }
     if (st == SNUG_OK)
         st = issue(cm, now, err);
     return st;
@@ -278,6 +305,9 @@ snug_status cert_manager_new(const cert_manager_config *cfg, tls_keeper *tls, ce
     cm->ca_validity = cfg->ca_validity;
     cm->renew_before = cfg->renew_before;
     cm->check_interval = cfg->check_interval ? cfg->check_interval : 10;
+    cm->ca_load = cfg->ca_load;
+    cm->ca_save = cfg->ca_save;
+    cm->ca_store_ud = cfg->ca_store_ud;
     cm->on_ca_bundle = cfg->on_ca_bundle;
     cm->on_ca_bundle_ud = cfg->on_ca_bundle_ud;
     st = copy_config(cm, cfg, err);

@@ -31,6 +31,14 @@ typedef enum cert_mode { CERT_MODE_FILES, CERT_MODE_SELF_MANAGED } cert_mode;
  * stored (a failure is retried on the next tick). */
 typedef snug_status (*cert_ca_bundle_fn)(const char *ca_pem, void *ud, snug_err *err);
 
+/* Where a shared CA is kept (e.g. a Secret). load: SNUG_ERR_NOT_FOUND when
+ * there is none yet; *cert_pem and *key_pem are malloc'd. save: create or update;
+ * SNUG_ERR_CONFLICT when another replica saved one first (the manager then
+ * loads theirs). */
+typedef snug_status (*cert_ca_load_fn)(char **cert_pem, char **key_pem, void *ud, snug_err *err);
+typedef snug_status (*cert_ca_save_fn)(const char *cert_pem, const char *key_pem, void *ud,
+                                       snug_err *err);
+
 typedef struct cert_manager_config {
     cert_mode mode;
     /* files mode */
@@ -46,6 +54,9 @@ typedef struct cert_manager_config {
     int64_t ca_validity;                    /* seconds; 0 = default (5 years) */
     int64_t renew_before;                   /* seconds; 0 = a third of the validity */
     unsigned check_interval;                /* seconds between file checks; 0 = 10 */
+    cert_ca_load_fn ca_load;                /* optional: shared CA store; replaces */
+    cert_ca_save_fn ca_save;                /*   ca_cert_file/ca_key_file when set */
+    void *ca_store_ud;
     cert_ca_bundle_fn on_ca_bundle;         /* optional */
     void *on_ca_bundle_ud;
 } cert_manager_config;

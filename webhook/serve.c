@@ -11,10 +11,14 @@
 
 #include "cert_manager.h"
 #include "cli.h"
+#include "cluster_certs.h"
+#include "kube_client.h"
+#include "kube_config.h"
 #include "log.h"
 #include "policy.h"
 #include "server.h"
 #include "source_file.h"
+#include "source_kube.h"
 #include "store.h"
 #include "tls_keeper.h"
 #include "webhook_metrics.h"
@@ -28,6 +32,8 @@ typedef struct serve_opts {
     const char *ips[SERVE_MAX_SANS];
     char svc_names[4][256];
     const char *policy_path, *recs_path;
+    const char *kubeconfig, *context, *namespace, *ca_secret, *webhook_config;
+    bool in_cluster, watch_jobs;
     int64_t poll_interval, shutdown_timeout;
     char listen_addr[64], metrics_addr[64];
 } serve_opts;
@@ -72,6 +78,16 @@ static void usage(FILE *out)
             "  --policy FILE               SizingPolicy documents (default: built-in policy)\n"
             "  --recommendations FILE      Recommendation documents\n"
             "  --source-poll-interval DUR  how often files are checked (default 2s)\n"
+            "cluster (instead of files):\n"
+            "  --kubeconfig FILE [--context NAME]  watch the API server with this kubeconfig\n"
+            "  --in-cluster                watch the API server with the Pod's service account\n"
+            "  --namespace NS              the webhook's namespace (default: POD_NAMESPACE or the\n"
+            "                              config's namespace)\n"
+            "  --ca-secret NAME            self-managed: keep the CA in this Secret "
+            "(default snug-webhook-ca)\n"
+            "  --webhook-config NAME       self-managed: write the caBundle into this\n"
+            "                              MutatingWebhookConfiguration\n"
+            "  --no-watch-jobs             do not watch Jobs (Job -> CronJob mapping off)\n"
             "  --log-level LEVEL           debug, info, warn, error (default info)\n");
 }
 
@@ -128,7 +144,8 @@ enum {
     OPT_LISTEN = 256, OPT_METRICS, OPT_MAX_BODY, OPT_THREADS, OPT_CONN_TIMEOUT, OPT_MAX_CONN,
     OPT_SHUTDOWN, OPT_CERT, OPT_KEY, OPT_CA, OPT_SELF, OPT_SVC_NAME, OPT_SVC_NS, OPT_DNS, OPT_IP,
     OPT_CA_CERT, OPT_CA_KEY, OPT_CA_OUT, OPT_VALIDITY, OPT_RENEW, OPT_POLICY, OPT_RECS, OPT_POLL,
-    OPT_LOG, OPT_HELP
+    OPT_LOG, OPT_HELP, OPT_KUBECONFIG, OPT_CONTEXT, OPT_IN_CLUSTER, OPT_NAMESPACE, OPT_CA_SECRET,
+    OPT_WEBHOOK_CONFIG, OPT_NO_JOBS
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +174,13 @@ static const struct option long_opts[] = {
     {"source-poll-interval", required_argument, NULL, OPT_POLL},
     {"log-level", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"in-cluster", no_argument, NULL, OPT_IN_CLUSTER},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"ca-secret", required_argument, NULL, OPT_CA_SECRET},
+    {"webhook-config", required_argument, NULL, OPT_WEBHOOK_CONFIG},
+    {"no-watch-jobs", no_argument, NULL, OPT_NO_JOBS},
     {NULL, 0, NULL, 0},
 };
 
@@ -273,6 +297,27 @@ static int apply_opt(serve_opts *o, serve_flags *f, int c, const char *v)
     case OPT_HELP:
         usage(stdout);
         return 1;
+    case OPT_KUBECONFIG:
+        o->kubeconfig = v;
+        return 0;
+    case OPT_CONTEXT:
+        o->context = v;
+        return 0;
+    case OPT_IN_CLUSTER:
+        o->in_cluster = true;
+        return 0;
+    case OPT_NAMESPACE:
+        o->namespace = v;
+        return 0;
+    case OPT_CA_SECRET:
+        o->ca_secret = v;
+        return 0;
+    case OPT_WEBHOOK_CONFIG:
+        o->webhook_config = v;
+        return 0;
+    case OPT_NO_JOBS:
+        o->watch_jobs = false;
+        return 0;
     default:
         usage(stderr);
         return -1;
@@ -336,6 +381,8 @@ static int parse_args(int argc, char **argv, serve_opts *o)
     o->server.metrics_port = SERVER_DEFAULT_METRICS_PORT;
     o->poll_interval = 2;
     o->shutdown_timeout = 20;
+    o->watch_jobs = true;
+    o->ca_secret = "snug-webhook-ca";
     optind = 1;
     opterr = 1;
     for (;;) {
@@ -350,6 +397,11 @@ static int parse_args(int argc, char **argv, serve_opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "snug-webhook serve: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if ((o->kubeconfig || o->in_cluster) && (o->policy_path || o->recs_path)) {
+        fprintf(stderr, "snug-webhook serve: --policy/--recommendations are for file mode; "
+                        "with --kubeconfig or --in-cluster they come from the API server\n");
         return -1;
     }
     return check_cert_flags(o, &f);
@@ -384,33 +436,86 @@ typedef struct serve_state {
     tls_keeper *tls;
     cert_manager *certs;
     file_source *files;
+    kube_source *kube;
+    kube_client *client; /* main thread: certificates */
+    cluster_certs *cluster;
     server *server;
 } serve_state;
 
 static void serve_state_free(serve_state *ss)
 {
+    kube_source_stop(ss->kube);
     file_source_free(ss->files);
     cert_manager_free(ss->certs);
+    cluster_certs_free(ss->cluster);
+    kube_client_free(ss->client);
     wh_metrics_free();
     tls_keeper_free(ss->tls);
     store_free(ss->store);
+}
+
+static bool kube_mode(const serve_opts *o)
+{
+    return o->kubeconfig != NULL || o->in_cluster;
+}
+
+/* Connect to the API server and, for self-managed certificates, keep the CA
+ * in a Secret and the caBundle in the webhook configuration. */
+static snug_status kube_setup(serve_opts *o, serve_state *ss, snug_err *err)
+{
+    kube_config *cfg = NULL;
+    const char *ns;
+    snug_status st = o->in_cluster ? kube_config_in_cluster(NULL, &cfg, err)
+                                   : kube_config_load(o->kubeconfig, o->context, &cfg, err);
+
+    if (st != SNUG_OK)
+        return st;
+    st = kube_client_new(cfg, NULL, &ss->client, err);
+    ns = o->namespace ? o->namespace : getenv("POD_NAMESPACE");
+    if (ns == NULL)
+        ns = cfg->namespace;
+    if (st == SNUG_OK && o->certs.mode == CERT_MODE_SELF_MANAGED)
+        st = cluster_certs_new(ss->client, ns, o->ca_secret, o->webhook_config, &ss->cluster, err);
+    if (st == SNUG_OK && ss->cluster != NULL) {
+        o->certs.ca_load = cluster_certs_load;
+        o->certs.ca_save = cluster_certs_save;
+        o->certs.ca_store_ud = ss->cluster;
+        o->certs.on_ca_bundle = cluster_certs_publish;
+        o->certs.on_ca_bundle_ud = ss->cluster;
+    }
+    kube_config_free(cfg);
+    return st;
+}
+
+static snug_status source_setup(serve_opts *o, serve_state *ss, snug_err *err)
+{
+    kube_source_opts ko = {.watch_jobs = o->watch_jobs};
+
+    if (kube_mode(o))
+        return kube_source_start(ss->client, ss->store, &ko, &ss->kube, err);
+    return file_source_new(ss->store, o->policy_path, o->recs_path, &ss->files, err);
 }
 
 static int serve_setup(serve_opts *o, serve_state *ss)
 {
     snug_err err;
     snug_status st;
+    unsigned need = STORE_POLICIES | STORE_RECOMMENDATIONS;
 
-    ss->store = store_new(STORE_POLICIES | STORE_RECOMMENDATIONS);
+    if (kube_mode(o))
+        need |= STORE_NAMESPACES | STORE_LIMITRANGES;
+    ss->store = store_new(need);
     if (ss->store == NULL)
         return -1;
     st = tls_keeper_new(&ss->tls, &err);
     if (st == SNUG_OK)
         st = wh_metrics_init(ss->store, ss->tls);
+    if (st == SNUG_OK && kube_mode(o))
+        st = kube_setup(o, ss, &err);
     if (st == SNUG_OK)
         st = cert_manager_new(&o->certs, ss->tls, &ss->certs, &err);
     if (st == SNUG_OK)
-        st = file_source_new(ss->store, o->policy_path, o->recs_path, &ss->files, &err);
+        st = source_setup(o, ss, &err);
     if (st == SNUG_OK)
         st = server_start(&o->server, ss->store, ss->tls, &ss->server, &err);
     if (st != SNUG_OK) {
@@ -431,10 +536,12 @@ static void serve_loop(serve_opts *o, serve_state *ss)
         bool force = g_reload != 0;
 
         g_reload = 0;
-        if (force || now - last_poll >= o->poll_interval) {
+        if (ss->files != NULL && (force || now - last_poll >= o->poll_interval)) {
             file_source_poll(ss->files, force);
             last_poll = now;
         }
+        if (ss->kube != NULL)
+            kube_source_poll(ss->kube);
         cert_manager_tick(ss->certs, now);
         wh_metrics_set_ready(tls_keeper_ready(ss->tls) && store_synced(ss->store));
         nanosleep(&tick, NULL);

@@ -1,0 +1,96 @@
+/* base64.c -- base64 on top of OpenSSL's EVP block coder. */
+#include "base64.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+char *base64_encode(const void *data, size_t len)
+{
+    char *out;
+
+    if (len > (size_t)INT_MAX / 2)
+        return NULL;
+    out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out == NULL)
+        return NULL;
+    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    return out;
+}
+
+/* Copy `in` without white space; NULL on NOMEM. */
+static char *strip_space(const char *in, size_t *len)
+{
+    size_t n = strlen(in), j = 0, i;
+    char *clean = malloc(n + 1);
+
+    if (clean == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        if (!isspace((unsigned char)in[i]))
+            clean[j++] = in[i];
+    }
+    clean[j] = '\0';
+    *len = j;
+    return clean;
+}
+
+/* Padding only at the end, at most two characters. */
+static int padding_ok(const char *s, size_t len)
+{
+    size_t pads = 0;
+    size_t i;
+
+    while (pads < len && s[len - 1 - pads] == '=')
+        pads++;
+    if (pads > 2)
+        return 0;
+    for (i = 0; i + pads < len; i++) {
+        if (s[i] == '=')
+            return 0;
+    }
+    return 1;
+}
+
+snug_status base64_decode(const char *in, const char *what, unsigned char **out, size_t *out_len,
+                          snug_err *err)
+{
+    size_t len = 0;
+    char *clean = strip_space(in, &len);
+    unsigned char *dec = NULL;
+    snug_status st = SNUG_OK;
+    int got;
+
+    if (clean == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    if (len % 4 != 0 || len > (size_t)INT_MAX || !padding_ok(clean, len)) {
+        st = snug_err_set(err, SNUG_ERR_PARSE, "%s: invalid base64 (length %zu)", what, len);
+        goto out;
+    }
+    dec = malloc(len / 4 * 3 + 1);
+    if (dec == NULL) {
+        st = snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    got = EVP_DecodeBlock(dec, (const unsigned char *)clean, (int)len);
+    if (got < 0) {
+        st = snug_err_set(err, SNUG_ERR_PARSE, "%s: invalid base64", what);
+        goto out;
+    }
+    /* EVP_DecodeBlock counts padding as zero bytes: take them back off. */
+    if (len >= 1 && clean[len - 1] == '=')
+        got--;
+    if (len >= 2 && clean[len - 2] == '=')
+        got--;
+    dec[got] = '\0';
+    *out = dec;
+    *out_len = (size_t)got;
+    dec = NULL;
+out:
+    free(clean);
+    free(dec);
+    return st;
+}

@@ -1,0 +1,63 @@
+/* Unit tests for base64. */
+#include "base64.h"
+#include "test.h"
+
+static void test_roundtrip(void)
+{
+    static const struct {
+        const char *plain, *encoded;
+    } cases[] = {
+        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+        {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        char *enc;
+        unsigned char *dec = NULL;
+        size_t n = 0;
+
+        T_CASE("%s", cases[i].plain);
+        enc = base64_encode(cases[i].plain, strlen(cases[i].plain));
+        CHECK_STR_EQ(enc, cases[i].encoded);
+        CHECK_INT_EQ(base64_decode(cases[i].encoded, "x", &dec, &n, NULL), SNUG_OK);
+        CHECK_INT_EQ(n, strlen(cases[i].plain));
+        CHECK_STR_EQ((char *)dec, cases[i].plain);
+        free(enc);
+        free(dec);
+    }
+}
+
+static void test_bad_input(void)
+{
+    static const char *bad[] = {"Zg=", "Z", "Zm9v!A==", "====", "Zm9v\x01YmFy"};
+    size_t i;
+    snug_err err;
+
+    for (i = 0; i < ARRAY_LEN(bad); i++) {
+        unsigned char *dec = NULL;
+        size_t n;
+
+        T_CASE("%s", bad[i]);
+        CHECK_INT_EQ(base64_decode(bad[i], "data.tls.crt", &dec, &n, &err), SNUG_ERR_PARSE);
+        CHECK_STR_CONTAINS(err.msg, "data.tls.crt");
+        CHECK(dec == NULL);
+    }
+    {
+        unsigned char *dec = NULL;
+        size_t n = 0;
+
+        T_CASE("white space");
+        CHECK_INT_EQ(base64_decode(" Zm9v\nYmFy \n", "x", &dec, &n, NULL), SNUG_OK);
+        CHECK_STR_EQ((char *)dec, "foobar");
+        free(dec);
+    }
+}
+
+int main(void)
+{
+    RUN(test_roundtrip);
+    RUN(test_bad_input);
+    return TEST_DONE();
+}

@@ -1,0 +1,255 @@
+/* source_kube.c -- informers feeding the webhook's store. */
+#include "source_kube.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_informer.h"
+#include "log.h"
+#include "webhook_metrics.h"
+
+enum { KS_POLICIES, KS_RECS, KS_NAMESPACES, KS_LIMITRANGES, KS_JOBS, KS_COUNT };
+
+typedef struct ks_slot {
+    struct kube_source *owner;
+    int kind;
+    kube_informer *inf;
+    bool marked;
+} ks_slot;
+
+struct kube_source {
+    store *store;
+    ks_slot slots[KS_COUNT];
+};
+
+static const kube_resource ks_resources[KS_COUNT] = {
+    {"snug.dev", "v1alpha1", "sizingpolicies"},
+    {"snug.dev", "v1alpha1", "recommendations"},
+    {"", "v1", "namespaces"},
+    {"", "v1", "limitranges"},
+    {"batch", "v1", "jobs"},
+};
+
+static const unsigned ks_store_bits[KS_COUNT] = {STORE_POLICIES, STORE_RECOMMENDATIONS,
+                                                 STORE_NAMESPACES, STORE_LIMITRANGES, 0};
+
+static const char *meta_str(const cJSON *obj, const char *key)
+{
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, key));
+}
+
+static void put_policy(kube_source *ks, const cJSON *obj)
+{
+    policy *p = NULL;
+    snug_err err;
+    const char *name = meta_str(obj, "name");
+
+    if (policy_parse(obj, &p, &err) != SNUG_OK) {
+        snug_log(LOG_ERROR, "source", "SizingPolicy refused; it is not applied", "name", name,
+                 "error", err.msg, NULL);
+        wh_metrics_source_reload("sizingpolicies", 0);
+        if (name != NULL)
+            store_delete_policy(ks->store, name);
+        return;
+    }
+    store_put_policy(ks->store, p);
+}
+
+static void put_rec(kube_source *ks, const cJSON *obj)
+{
+    recommendation *r = NULL;
+    snug_err err;
+
+    if (recommendation_parse(obj, NULL, &r, &err) != SNUG_OK) {
+        snug_log(LOG_WARN, "source", "Recommendation refused; it is not applied", "namespace",
+                 meta_str(obj, "namespace"), "name", meta_str(obj, "name"), "error", err.msg,
+                 NULL);
+        wh_metrics_source_reload("recommendations", 0);
+        if (meta_str(obj, "namespace") && meta_str(obj, "name"))
+            store_delete_recommendation(ks->store, meta_str(obj, "namespace"),
+                                        meta_str(obj, "name"));
+        return;
+    }
+    store_put_recommendation(ks->store, r);
+}
+
+/* The CronJob that controls a Job, from its ownerReferences, or NULL. */
+static const char *job_cronjob(const cJSON *job)
+{
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(job, "metadata");
+    const cJSON *ref;
+
+    cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(md, "ownerReferences"))
+    {
+        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "kind"));
+
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) && kind != NULL &&
+            strcmp(kind, "CronJob") == 0)
+            return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "name"));
+    }
+    return NULL;
+}
+
+static void apply_upsert(kube_source *ks, int kind, const cJSON *obj)
+{
+    const char *ns = meta_str(obj, "namespace");
+    const char *name = meta_str(obj, "name");
+
+    if (name == NULL)
+        return;
+    switch (kind) {
+    case KS_POLICIES:
+        put_policy(ks, obj);
+        break;
+    case KS_RECS:
+        put_rec(ks, obj);
+        break;
+    case KS_NAMESPACES:
+        store_put_namespace(ks->store, name,
+                            cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"));
+        break;
+    case KS_LIMITRANGES:
+        if (ns != NULL)
+            store_put_limitrange(ks->store, ns, name, obj);
+        break;
+    case KS_JOBS:
+        if (ns != NULL && job_cronjob(obj) != NULL)
+            store_put_job_owner(ks->store, ns, name, job_cronjob(obj));
+        break;
+    }
+}
+
+static void apply_delete(kube_source *ks, int kind, const cJSON *obj)
+{
+    const char *ns = meta_str(obj, "namespace");
+    const char *name = meta_str(obj, "name");
+
+    if (name == NULL)
+        return;
+    switch (kind) {
+    case KS_POLICIES:
+        store_delete_policy(ks->store, name);
+        break;
+    case KS_RECS:
+        if (ns != NULL)
+            store_delete_recommendation(ks->store, ns, name);
+        break;
+    case KS_NAMESPACES:
+        store_delete_namespace(ks->store, name);
+        break;
+    case KS_LIMITRANGES:
+        if (ns != NULL)
+            store_delete_limitrange(ks->store, ns, name);
+        break;
+    case KS_JOBS:
+        if (ns != NULL && job_cronjob(obj) != NULL)
+            store_put_job_owner(ks->store, ns, name, NULL);
+        break;
+    }
+}
+
+/* The informer fires no event for an empty list; mark synced on the first
+ * event or when the informer says so (checked by kube_source_poll_synced). */
+static void mark_if_synced(ks_slot *slot)
+{
+    if (slot->marked || slot->inf == NULL || !kube_informer_synced(slot->inf))
+        return;
+    slot->marked = true;
+    if (ks_store_bits[slot->kind] != 0)
+        store_mark_synced(slot->owner->store, ks_store_bits[slot->kind]);
+    snug_log(LOG_INFO, "source", "cache synced", "resource", ks_resources[slot->kind].resource,
+             NULL);
+}
+
+static void on_add(const cJSON *obj, void *ud)
+{
+    ks_slot *slot = ud;
+
+    apply_upsert(slot->owner, slot->kind, obj);
+}
+
+static void on_update(const cJSON *old_obj, const cJSON *new_obj, void *ud)
+{
+    ks_slot *slot = ud;
+
+    (void)old_obj;
+    apply_upsert(slot->owner, slot->kind, new_obj);
+}
+
+static void on_delete(const cJSON *obj, void *ud)
+{
+    ks_slot *slot = ud;
+
+    apply_delete(slot->owner, slot->kind, obj);
+}
+
+static snug_status start_one(kube_source *ks, const kube_client *proto, int kind, snug_err *err)
+{
+    ks_slot *slot = &ks->slots[kind];
+    kube_informer_opts o;
+    snug_status st;
+
+    memset(&o, 0, sizeof(o));
+    slot->owner = ks;
+    slot->kind = kind;
+    o.resource = ks_resources[kind];
+    o.handlers.on_add = on_add;
+    o.handlers.on_update = on_update;
+    o.handlers.on_delete = on_delete;
+    o.handlers.ud = slot;
+    st = kube_informer_new(proto, &o, &slot->inf, err);
+    if (st == SNUG_OK)
+        st = kube_informer_start(slot->inf, err);
+    if (st != SNUG_OK)
+        snug_err_prefix(err, "watching %s", ks_resources[kind].resource);
+    return st;
+}
+
+snug_status kube_source_start(const kube_client *proto, store *s, const kube_source_opts *o,
+                              kube_source **out, snug_err *err)
+{
+    kube_source *ks = calloc(1, sizeof(*ks));
+    snug_status st = SNUG_OK;
+    int k;
+
+    if (ks == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    ks->store = s;
+    for (k = 0; k < KS_COUNT && st == SNUG_OK; k++) {
+        if (k == KS_JOBS && (o == NULL || !o->watch_jobs))
+            continue;
+        st = start_one(ks, proto, k, err);
+    }
+    if (st != SNUG_OK) {
+        kube_source_stop(ks);
+        return st;
+    }
+    *out = ks;
+    return SNUG_OK;
+}
+
+void kube_source_poll(kube_source *ks)
+{
+    int k;
+
+    for (k = 0; k < KS_COUNT; k++)
+        mark_if_synced(&ks->slots[k]);
+}
+
+void kube_source_stop(kube_source *ks)
+{
+    int k;
+
+    if (ks == NULL)
+        return;
+    for (k = 0; k < KS_COUNT; k++) {
+        if (ks->slots[k].inf == NULL)
+            continue;
+        kube_informer_stop(ks->slots[k].inf);
+        kube_informer_free(ks->slots[k].inf);
+    }
+    free(ks);
+}
