@@ -7,7 +7,7 @@
 #   controlplane.sh path                     print the bin dir
 #   controlplane.sh start STATE_DIR          start all three, write kubeconfigs
 #   controlplane.sh stop STATE_DIR           stop all three (idempotent)
-#   controlplane.sh stop-apiserver STATE_DIR
+#   controlplane.sh stop-apiserver STATE_DIR [--kill]   (--kill: SIGKILL, a crash)
 #   controlplane.sh start-apiserver STATE_DIR  same port, same flags
 #   controlplane.sh kubectl STATE_DIR ARGS...
 #
@@ -73,7 +73,9 @@ build_kubernetes() { # build_kubernetes WORK_DIR OUT_DIR
   log "fetching k8s.io/kubernetes@$K8S_VERSION go.mod from the module proxy"
   gomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" |
     sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-  [ -n "$gomod" ] && [ -f "$gomod" ] || die "no go.mod for k8s.io/kubernetes@$K8S_VERSION"
+  if [ -z "$gomod" ] || [ ! -f "$gomod" ]; then
+    die "no go.mod for k8s.io/kubernetes@$K8S_VERSION"
+  fi
   mods=$(staging_modules "$gomod")
   [ -n "$mods" ] || die "no v0.0.0 staging modules found in $gomod"
   staging_ver=v0.${K8S_VERSION#v1.}
@@ -134,6 +136,13 @@ cmd_build() {
     return 0
   fi
   command -v go >/dev/null || die "go not on PATH (needed to build the control plane)"
+  # Kubernetes 1.34 needs Go >= 1.24 (Debian bookworm's golang-go is too old).
+  local gov
+  gov=$(go env GOVERSION)
+  gov=${gov#go}
+  if [ "${gov%%.*}" -lt 1 ] || { [ "${gov%%.*}" -eq 1 ] && [ "$(echo "$gov" | cut -d. -f2)" -lt 24 ]; }; then
+    die "go $gov is too old to build Kubernetes $K8S_VERSION (need >= 1.24)"
+  fi
   mkdir -p "$CACHE_ROOT"
   # One builder at a time; a second caller waits and then finds the cache.
   exec 9>"$CACHE_ROOT/.build.lock"
@@ -147,8 +156,7 @@ cmd_build() {
   local t0 tmp
   t0=$(now_ms)
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/snug-cp-build.XXXXXX")
-  # shellcheck disable=SC2064
-  trap "rm -rf '$tmp'" EXIT
+  BUILD_TMP=$tmp # removed by on_exit
   mkdir -p "$tmp/out"
   log "cold build into $BIN_DIR ($(go version))"
   build_etcd "$tmp" "$tmp/out"
@@ -170,11 +178,18 @@ cmd_build() {
 # ------------------------------------------------------------- processes --
 # Pid files hold "PID STARTTIME" (field 22 of /proc/PID/stat) so a recycled
 # pid is never mistaken for ours.
+# proc_starttime PID: prints nothing and fails for a process that is gone or
+# a zombie (a zombie whose other threads still exit still holds its sockets,
+# so it counts as running until they are gone).
 proc_starttime() {
-  local stat
+  local stat tasks
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  # drop "pid (comm) ": the rest starts at field 3, so starttime is $20
+  # drop "pid (comm) ": the rest starts at field 3 (state), starttime is $20
   stat=${stat##*) }
+  if [ "${stat%% *}" = Z ]; then
+    tasks=$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+    [ "$tasks" -gt 1 ] || return 1
+  fi
   echo "$stat" | awk '{ print $20 }'
 }
 
@@ -197,6 +212,7 @@ spawn() {
   shift
   rm -f "$pidf" "$pidf.tmp"
   printf '\n==== %s start %s\n' "$name" "$(date -u +%FT%TZ)" >>"$logf"
+  # shellcheck disable=SC2016 # $$ and $@ are the inner shell's
   setsid bash -c 'echo $$ >"$0.tmp"; exec "$@"' "$pidf" "$@" </dev/null >>"$logf" 2>&1 &
   for ((i = 0; i < 500; i++)); do
     [ -s "$pidf.tmp" ] && break
@@ -212,28 +228,31 @@ spawn() {
 # stop_proc NAME [DEADLINE_S]: SIGTERM the process group, SIGKILL after the
 # deadline. Quiet and successful when it is not running.
 stop_proc() {
-  local name=$1 deadline=${2:-15} pidf=$STATE/run/$1.pid pid i
+  local name=$1 deadline=${2:-15} pidf=$STATE/run/$1.pid pid i t0
+  t0=$(now_ms)
   if ! pid=$(pid_alive "$pidf"); then
     rm -f "$pidf"
     return 0
   fi
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < deadline * 10; i++)); do
-    pid_alive "$pidf" >/dev/null || break
-    sleep 0.1
-  done
-  if pid_alive "$pidf" >/dev/null; then
-    log "$name (pid $pid) ignored SIGTERM for ${deadline}s, sending SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
+  if [ "$deadline" -gt 0 ]; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < deadline * 10; i++)); do
       pid_alive "$pidf" >/dev/null || break
       sleep 0.1
     done
+    if pid_alive "$pidf" >/dev/null; then
+      log "$name (pid $pid) still running ${deadline}s after SIGTERM: SIGKILL"
+    fi
   fi
-  # anything left in its process group (there should be nothing)
+  # SIGKILL whatever is left of its process group
   kill -KILL -- "-$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    pid_alive "$pidf" >/dev/null || break
+    sleep 0.05
+  done
+  pid_alive "$pidf" >/dev/null && die "$name (pid $pid) survived SIGKILL"
   rm -f "$pidf"
-  log "stopped $name (pid $pid)"
+  log "stopped $name (pid $pid) in $(elapsed "$t0")"
 }
 
 check_running() { # check_running NAME: dies with the log tail if it exited
@@ -280,13 +299,23 @@ SSL_DAYS=3650
 
 new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
-# sign NAME SUBJECT EXTENSIONS: NAME.key + NAME.crt signed by the CA
+# new_ca NAME CN: self-signed CA NAME.key + NAME.crt
+new_ca() {
+  local pki=$STATE/pki
+  new_key "$pki/$1.key"
+  openssl req -x509 -new -key "$pki/$1.key" -subj "/CN=$2" -days "$SSL_DAYS" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$pki/$1.crt"
+}
+
+# sign NAME SUBJECT EXTENSIONS [CA]: NAME.key + NAME.crt signed by CA (ca)
 sign() {
-  local pki=$STATE/pki name=$1 subj=$2 ext=$3
+  local pki=$STATE/pki name=$1 subj=$2 ext=$3 ca=${4:-ca}
   new_key "$pki/$name.key"
   openssl req -new -key "$pki/$name.key" -subj "$subj" -out "$pki/$name.csr"
   printf '%b\n' "$ext" >"$pki/$name.ext"
-  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -days "$SSL_DAYS" \
     -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
   rm -f "$pki/$name.csr" "$pki/$name.ext"
@@ -296,17 +325,17 @@ make_pki() {
   local pki=$STATE/pki
   mkdir -p "$pki"
   chmod 700 "$pki"
-  new_key "$pki/ca.key"
-  openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=snug-e2e-ca" -days "$SSL_DAYS" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-    -out "$pki/ca.crt"
+  new_ca ca snug-e2e-ca
   local leaf="basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment"
   local sans="IP:127.0.0.1,DNS:localhost,IP:$SERVICE_FIRST_IP,DNS:kubernetes"
   sans+=",DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   sign apiserver "/CN=kube-apiserver" "$leaf\nextendedKeyUsage=serverAuth\nsubjectAltName=$sans"
   sign admin "/O=system:masters/CN=snug-e2e-admin" "$leaf\nextendedKeyUsage=clientAuth"
   sign kcm "/CN=system:kube-controller-manager" "$leaf\nextendedKeyUsage=clientAuth"
+  # front proxy (aggregation layer / request-header authentication): its own
+  # CA, so the cluster CA's client certificates cannot assert identities
+  new_ca front-proxy-ca snug-e2e-front-proxy-ca
+  sign front-proxy-client "/CN=front-proxy-client" "$leaf\nextendedKeyUsage=clientAuth" front-proxy-ca
   # service-account token signing key pair
   new_key "$pki/sa.key"
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -369,6 +398,7 @@ ENV_VARS=(STATE_DIR BIN_DIR K8S_VERSION ETCD_VERSION APISERVER_URL APISERVER_POR
   ETCD_URL ETCD_PORT ETCD_PEER_PORT KCM_PORT KUBECONFIG TOKEN_KUBECONFIG
   CA_FILE ADMIN_TOKEN USER_TOKEN ETCD_PID APISERVER_PID KCM_PID WATCHDOG_PID)
 
+# shellcheck disable=SC2034 # the *_PID variables are written via ${!v}
 write_env() {
   local v tmp=$STATE/env.tmp
   ETCD_PID=$(pid_alive "$STATE/run/etcd.pid" || true)
@@ -394,8 +424,9 @@ load_env() {
   local k=$K8S_VERSION e=$ETCD_VERSION
   # shellcheck disable=SC1091
   . "$STATE/env"
-  [ "$K8S_VERSION" = "$k" ] && [ "$ETCD_VERSION" = "$e" ] ||
+  if [ "$K8S_VERSION" != "$k" ] || [ "$ETCD_VERSION" != "$e" ]; then
     die "$STATE was started with kubernetes $K8S_VERSION / etcd $ETCD_VERSION, this script pins $k / $e"
+  fi
 }
 
 # -------------------------------------------------------------- components --
@@ -436,6 +467,14 @@ start_apiserver_proc() {
     --service-account-key-file "$pki/sa.pub" \
     --service-account-signing-key-file "$pki/sa.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
+    --requestheader-client-ca-file "$pki/front-proxy-ca.crt" \
+    --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User \
+    --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$pki/front-proxy-client.crt" \
+    --proxy-client-key-file "$pki/front-proxy-client.key" \
+    --shutdown-watch-termination-grace-period 2s \
     --endpoint-reconciler-type none \
     --allow-privileged=true \
     --v 1
@@ -451,6 +490,7 @@ start_kcm() {
     --bind-address 127.0.0.1 \
     --secure-port "$KCM_PORT" \
     --cert-dir "$STATE/kcm-certs" \
+    --flex-volume-plugin-dir "$STATE/kcm-flexvolume" \
     --controllers '*' \
     --use-service-account-credentials=true \
     --leader-elect=false \
@@ -509,6 +549,7 @@ start_watchdog() {
   ' "$SNUG_CP_WATCH_PID" "$SELF" "$STATE"
 }
 
+# shellcheck disable=SC2034 # STATE_DIR etc. are written by write_env
 cmd_start() {
   set_state "${1:-}"
   require_binaries
@@ -521,7 +562,7 @@ cmd_start() {
   local t0 t1
   t0=$(now_ms)
   rm -rf "$STATE/etcd" "$STATE/pki" "$STATE/run" "$STATE/logs" \
-    "$STATE/apiserver-certs" "$STATE/kcm-certs"
+    "$STATE/apiserver-certs" "$STATE/kcm-certs" "$STATE/kcm-flexvolume"
   mkdir -p "$STATE/run" "$STATE/logs"
   STARTING=1
 
@@ -567,7 +608,11 @@ cmd_stop() {
   stop_proc kube-controller-manager
   stop_proc kube-apiserver
   stop_proc etcd
-  [ -n "${SNUG_CP_IN_WATCHDOG:-}" ] || stop_proc watchdog 2
+  if [ -n "${SNUG_CP_IN_WATCHDOG:-}" ]; then
+    rm -f "$STATE/run/watchdog.pid" # that is us; we exit right after
+  else
+    stop_proc watchdog 2
+  fi
   if [ -f "$STATE/env" ]; then
     (load_env && write_env) || true
   fi
@@ -576,7 +621,11 @@ cmd_stop() {
 cmd_stop_apiserver() {
   set_state "${1:-}"
   load_env
-  stop_proc kube-apiserver
+  case ${2:-} in
+    --kill) stop_proc kube-apiserver 0 ;; # a crash: SIGTERM + SIGKILL at once
+    "") stop_proc kube-apiserver ;;
+    *) die "stop-apiserver: unknown option $2" ;;
+  esac
   write_env
 }
 
@@ -610,9 +659,12 @@ cmd_kubectl() {
   KUBECONFIG=$STATE/kubeconfig exec "$BIN_DIR/kubectl" "$@"
 }
 
-# If `start` fails half-way, stop whatever it had started.
+# If `start` fails half-way, stop whatever it had started; drop build temps.
 on_exit() {
   local rc=$?
+  if [ -n "${BUILD_TMP:-}" ]; then
+    rm -rf "$BUILD_TMP"
+  fi
   if [ -n "${STARTING:-}" ] && [ -n "${STATE:-}" ]; then
     STARTING=
     log "start failed; stopping what was started (logs: $STATE/logs)"
