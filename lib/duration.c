@@ -30,7 +30,8 @@ static snug_status bad_duration(snug_err *err, const char *s, const char *why)
     return snug_err_set(err, SNUG_ERR_INVALID, "invalid duration \"%s\": %s", s, why);
 }
 
-/* Read the digits at s[*pos] into *n; false when there are none. */
+/* Read the digits at s[*pos] into *n, advancing *pos; an error when there
+ * are none or they overflow. */
 static snug_status read_number(const char *s, size_t *pos, int64_t *n, snug_err *err)
 {
     size_t i = *pos;
@@ -181,7 +182,7 @@ static bool expect(const char *s, size_t *pos, const char *chars)
 /* The "Z" or "+hh:mm" / "-hh:mm" at s + *pos, as seconds east of UTC. */
 static bool parse_offset(const char *s, size_t *pos, int *offset)
 {
-    int sign, oh, om;
+    int sign, oh = 0, om = 0;
 
     if (expect(s, pos, "Zz")) {
         *offset = 0;
@@ -201,7 +202,7 @@ static bool parse_offset(const char *s, size_t *pos, int *offset)
 snug_status rfc3339_parse(const char *s, int64_t *epoch, snug_err *err)
 {
     size_t pos = 0;
-    int y, mo, d, h, mi, sec, offset;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, offset = 0;
 
     if (s == NULL)
         return snug_err_set(err, SNUG_ERR_INVALID, "invalid timestamp: missing");

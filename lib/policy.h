@@ -62,6 +62,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "duration.h"
 #include "selector.h"
 #include "status.h"
 
@@ -140,9 +141,9 @@ typedef struct policy_container {
 } policy_container;
 
 typedef struct policy {
-    char *name;       /* owned */
+    char *name; /* owned */
     int64_t priority;
-    int64_t created;  /* creationTimestamp, seconds since epoch; 0 when absent */
+    int64_t created; /* creationTimestamp, seconds since epoch; 0 when absent */
     policy_mode mode;
     label_selector *namespace_selector; /* owned; NULL = all */
     label_selector *selector;           /* owned; NULL = all */
@@ -165,7 +166,11 @@ typedef struct container_policy {
 } container_policy;
 
 /* Parse and validate a SizingPolicy object (apiVersion snug.dev/v1alpha1,
- * kind SizingPolicy, metadata.name required). Defaults fill what is absent.
+ * kind SizingPolicy, metadata.name required). Defaults fill what is absent
+ * (a JSON null counts as absent). As in the CRD, a given minAllowed,
+ * maxAllowed, defaults.requests, defaults.limits, cpuLimit or memoryLimit
+ * object replaces its default as a whole: `minAllowed: {cpu: 5m}` leaves
+ * the memory minimum unset, and a limit rule's strategy defaults to None.
  * Caller owns *out (policy_free). On failure *out is NULL and err says which
  * policy and which field. */
 snug_status policy_parse(const cJSON *obj, policy **out, snug_err *err);
@@ -191,7 +196,9 @@ typedef struct policy_set policy_set;
 policy_set *policy_set_new(void);
 void policy_set_free(policy_set *s);
 
-/* Add (taking ownership); a policy with the same name replaces the old one. */
+/* Add (taking ownership); a policy with the same name replaces the old one.
+ * On failure (SNUG_ERR_INVALID for NULL, SNUG_ERR_NOMEM) the caller still
+ * owns p. */
 snug_status policy_set_add(policy_set *s, policy *p);
 
 /* Remove by name; SNUG_ERR_NOT_FOUND when absent. */
@@ -203,12 +210,15 @@ const policy *policy_set_at(const policy_set *s, size_t i);
 /* Parse every document of `docs` (a cJSON array of objects, as
  * yaml_parse_stream returns; a `kind: List` or `SizingPolicyList` contributes
  * its items) into a new set. Any document that is not a valid SizingPolicy is
- * an error naming its index ("document 2: ..."). */
+ * an error naming its index, counting from 1, and the item of a list
+ * ("document 2: items[0]: SizingPolicy \"web\": ..."). The same name twice
+ * is an error too. */
 snug_status policy_set_load(const cJSON *docs, policy_set **out, snug_err *err);
 
 /* The winning policy for a Pod: among matching policies the highest priority,
- * then the oldest creationTimestamp, then the smallest name. NULL when none
- * matches. Borrowed pointer, valid while the set is unchanged. */
+ * then the oldest creationTimestamp (absent counts as 0, the oldest), then
+ * the smallest name. NULL when none matches. Borrowed pointer, valid while
+ * the set is unchanged. */
 const policy *policy_set_select(const policy_set *s, const cJSON *pod_labels,
                                 const cJSON *ns_labels);
 
@@ -216,8 +226,17 @@ const policy *policy_set_select(const policy_set *s, const cJSON *pod_labels,
 const char *policy_mode_name(policy_mode m);
 const char *limit_strategy_name(limit_strategy s);
 
-/* Durations as the policy writes them: "90s", "30m", "24h", "7d", "1h30m"
- * (units d, h, m, s; integers only; at least one unit). */
-snug_status duration_parse(const char *s, int64_t *seconds, snug_err *err);
+/* The names of the other enums, as written in YAML. */
+const char *resources_apply_name(resources_apply a);
+const char *probes_inject_name(probes_inject i);
+const char *go_detect_name(go_detect d);
+const char *gomaxprocs_mode_name(gomaxprocs_mode g);
+
+/* The policy called `name`, or NULL. Borrowed, valid while the set is
+ * unchanged. */
+const policy *policy_set_find(const policy_set *s, const char *name);
+
+/* duration_parse() -- "90s", "30m", "24h", "7d", "1h30m" -- is declared in
+ * duration.h (included above) with the RFC 3339 helpers. */
 
 #endif

@@ -1,0 +1,260 @@
+/* jsonfield.c -- typed, path-naming getters for validated JSON objects. */
+#include "jsonfield.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "quantity.h"
+
+const char *jsonfield_type_name(const cJSON *v)
+{
+    if (v == NULL)
+        return "nothing";
+    if (cJSON_IsObject(v))
+        return "object";
+    if (cJSON_IsArray(v))
+        return "array";
+    if (cJSON_IsString(v))
+        return "string";
+    if (cJSON_IsNumber(v))
+        return "number";
+    if (cJSON_IsBool(v))
+        return "boolean";
+    if (cJSON_IsNull(v))
+        return "null";
+    return "invalid";
+}
+
+void jsonfield_path(char *buf, size_t cap, const char *parent, const char *key)
+{
+    if (cap == 0)
+        return;
+    if (parent == NULL || parent[0] == '\0')
+        snprintf(buf, cap, "%s", key);
+    else
+        snprintf(buf, cap, "%s.%s", parent, key);
+}
+
+void jsonfield_index_path(char *buf, size_t cap, const char *parent, size_t i)
+{
+    if (cap == 0)
+        return;
+    snprintf(buf, cap, "%s[%zu]", parent ? parent : "", i);
+}
+
+const cJSON *jsonfield_get(const cJSON *obj, const char *key)
+{
+    const cJSON *v;
+
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL || cJSON_IsNull(v))
+        return NULL;
+    return v;
+}
+
+static bool key_allowed(const char *name, const char *const *allowed)
+{
+    size_t i;
+
+    for (i = 0; allowed[i] != NULL; i++)
+        if (strcmp(name, allowed[i]) == 0)
+            return true;
+    return false;
+}
+
+static snug_status unknown_field(const char *path, const char *name, const char *const *allowed,
+                                 snug_err *err)
+{
+    char known[256];
+    size_t used = 0, i;
+    char fp[JSONFIELD_PATH_MAX];
+
+    known[0] = '\0';
+    for (i = 0; allowed[i] != NULL && used < sizeof(known); i++) {
+        int n = snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "", allowed[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    jsonfield_path(fp, sizeof(fp), path, name);
+    return snug_err_set(err, SNUG_ERR_INVALID, "%s: unknown field (known: %s)", fp, known);
+}
+
+snug_status jsonfield_check_keys(const cJSON *obj, const char *path, const char *const *allowed,
+                                 snug_err *err)
+{
+    const cJSON *c, *d;
+    char fp[JSONFIELD_PATH_MAX];
+
+    if (!cJSON_IsObject(obj))
+        return SNUG_OK;
+    for (c = obj->child; c != NULL; c = c->next) {
+        if (c->string == NULL)
+            continue;
+        if (!key_allowed(c->string, allowed))
+            return unknown_field(path, c->string, allowed, err);
+        for (d = obj->child; d != c; d = d->next) {
+            if (d->string != NULL && strcmp(d->string, c->string) == 0) {
+                jsonfield_path(fp, sizeof(fp), path, c->string);
+                return snug_err_set(err, SNUG_ERR_INVALID, "%s: duplicate field", fp);
+            }
+        }
+    }
+    return SNUG_OK;
+}
+
+static snug_status wrong_type(const char *path, const char *key, const char *want, const cJSON *got,
+                              snug_err *err)
+{
+    char fp[JSONFIELD_PATH_MAX];
+
+    jsonfield_path(fp, sizeof(fp), path, key);
+    return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be %s, got %s", fp, want,
+                        jsonfield_type_name(got));
+}
+
+snug_status jsonfield_object(const cJSON *obj, const char *key, const char *path, const cJSON **out,
+                             snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsObject(v))
+        return wrong_type(path, key, "an object", v, err);
+    *out = v;
+    return SNUG_OK;
+}
+
+snug_status jsonfield_array(const cJSON *obj, const char *key, const char *path, const cJSON **out,
+                            snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsArray(v))
+        return wrong_type(path, key, "an array", v, err);
+    *out = v;
+    return SNUG_OK;
+}
+
+snug_status jsonfield_string(const cJSON *obj, const char *key, const char *path, const char **out,
+                             snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsString(v) || v->valuestring == NULL)
+        return wrong_type(path, key, "a string", v, err);
+    *out = v->valuestring;
+    return SNUG_OK;
+}
+
+snug_status jsonfield_bool(const cJSON *obj, const char *key, const char *path, bool *out,
+                           snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsBool(v))
+        return wrong_type(path, key, "a boolean", v, err);
+    *out = cJSON_IsTrue(v);
+    return SNUG_OK;
+}
+
+snug_status jsonfield_int64(const cJSON *obj, const char *key, const char *path, int64_t min,
+                            int64_t max, int64_t *out, snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+    char fp[JSONFIELD_PATH_MAX];
+    double d;
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsNumber(v))
+        return wrong_type(path, key, "an integer", v, err);
+    jsonfield_path(fp, sizeof(fp), path, key);
+    d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d))
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be an integer, got %.15g", fp, d);
+    /* Compare as doubles first: (double)max may round up, so test >= 2^63. */
+    if (d < (double)min || d > (double)max || d >= 9223372036854775808.0 || (int64_t)d < min ||
+        (int64_t)d > max)
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be between %lld and %lld, got %.15g",
+                            fp, (long long)min, (long long)max, d);
+    *out = (int64_t)d;
+    return SNUG_OK;
+}
+
+snug_status jsonfield_double(const cJSON *obj, const char *key, const char *path, double lo,
+                             bool lo_open, double hi, bool hi_open, double *out, snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+    char fp[JSONFIELD_PATH_MAX];
+    double d;
+    bool ok;
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsNumber(v))
+        return wrong_type(path, key, "a number", v, err);
+    d = v->valuedouble;
+    ok = isfinite(d) && (lo_open ? d > lo : d >= lo) && (hi_open ? d < hi : d <= hi);
+    if (!ok) {
+        jsonfield_path(fp, sizeof(fp), path, key);
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be in %c%g, %g%c, got %.15g", fp,
+                            lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']', d);
+    }
+    *out = d;
+    return SNUG_OK;
+}
+
+/* The value as the user wrote it, for messages. */
+static void quantity_text(const cJSON *v, char *buf, size_t cap)
+{
+    if (cJSON_IsString(v) && v->valuestring != NULL)
+        snprintf(buf, cap, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(buf, cap, "%.15g", v->valuedouble);
+    else
+        snprintf(buf, cap, "?");
+}
+
+snug_status jsonfield_quantity(const cJSON *obj, const char *key, const char *path,
+                               jsonfield_unit unit, int64_t *out, snug_err *err)
+{
+    const cJSON *v = jsonfield_get(obj, key);
+    char fp[JSONFIELD_PATH_MAX], text[96];
+    snug_err qerr;
+    snug_status st;
+    quantity q;
+    int64_t n;
+
+    if (v == NULL)
+        return SNUG_OK;
+    if (!cJSON_IsString(v) && !cJSON_IsNumber(v))
+        return wrong_type(path, key, "a string or number", v, err);
+    jsonfield_path(fp, sizeof(fp), path, key);
+    quantity_text(v, text, sizeof(text));
+    snug_err_clear(&qerr);
+    st = quantity_parse_json(v, &q, &qerr);
+    if (st == SNUG_ERR_NOMEM)
+        return snug_err_set(err, st, "%s: out of memory", fp);
+    if (st != SNUG_OK)
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: invalid quantity \"%s\": %s", fp, text,
+                            qerr.msg);
+    if (q.nanos < 0)
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: must not be negative, got \"%s\"", fp,
+                            text);
+    n = unit == JSONFIELD_MILLI ? quantity_milli_ceil(&q) : quantity_value_ceil(&q);
+    if (n == INT64_MAX)
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: quantity \"%s\" is too large", fp, text);
+    *out = n;
+    return SNUG_OK;
+}
