@@ -32,9 +32,15 @@ void jsonpatch_free(jsonpatch *p);
 /* Set the value at `path` (n segments): `replace` when it exists, `add` when
  * only it is missing, a single `add` of a nested object at the first missing
  * ancestor otherwise (an ancestor that must be an array index and is missing
- * is SNUG_ERR_NOT_FOUND). A segment "-" appends to an array. Takes ownership of
+ * is SNUG_ERR_NOT_FOUND). A segment "-" appends to an array (and, below a
+ * missing level, creates an array). In an existing array, index == length
+ * appends with an `add` at that index; a larger one is SNUG_ERR_NOT_FOUND; a
+ * segment that is not an index is SNUG_ERR_INVALID. Takes ownership of
  * `value` in every case (freed on failure). Setting a value equal to the
- * current one records nothing. SNUG_ERR_INVALID when a parent is a scalar. */
+ * current one records nothing. SNUG_ERR_INVALID when a parent is a string,
+ * number or boolean; a JSON null parent counts as missing and is replaced
+ * (one `replace` carrying the nesting). n == 0 replaces the whole document
+ * in place (path ""). On failure nothing is recorded and doc is unchanged. */
 snug_status jsonpatch_set(jsonpatch *p, const char *const *path, size_t n, cJSON *value,
                           snug_err *err);
 
@@ -44,7 +50,8 @@ snug_status jsonpatch_setv(jsonpatch *p, snug_err *err, cJSON *value, ...)
     __attribute__((sentinel));
 
 /* Append `value` to the array at `path`, creating the array (and parents)
- * with one `add` when it is missing. Takes ownership of value. */
+ * with one `add` when it is missing (or null). Takes ownership of value.
+ * SNUG_ERR_INVALID when the value at path is not an array. */
 snug_status jsonpatch_append(jsonpatch *p, const char *const *path, size_t n, cJSON *value,
                              snug_err *err);
 
@@ -69,7 +76,18 @@ cJSON *jsonpointer_get(const cJSON *doc, const char *pointer);
 
 /* Apply an RFC 6902 patch (add, remove, replace, move, copy, test) to doc in
  * place. On failure doc may be partly changed; err names the failing op index
- * and path. Used by tests and by the CLI to check patches. */
+ * and path: `json patch op 2 (remove "/a/b"): "b" does not exist`. A missing
+ * target or parent is SNUG_ERR_NOT_FOUND; a malformed operation (unknown op,
+ * missing or repeated member, bad pointer or index such as "01"), a failed
+ * `test`, removing the whole document or moving a value into its own child is
+ * SNUG_ERR_INVALID. The "" pointer replaces the whole document in place.
+ * Used by tests and by the CLI to check patches. */
 snug_status jsonpatch_apply(cJSON *doc, const cJSON *ops, snug_err *err);
+
+/* Deep equality as RFC 6902 `test` defines it: same types, numbers equal by
+ * value, objects equal whatever the member order. Unlike cJSON_Compare it is
+ * linear in the size of the trees (cJSON_Compare is exponential in the depth
+ * of nested objects) and does not recurse. False when an allocation fails. */
+bool jsonpatch_equal(const cJSON *a, const cJSON *b);
 
 #endif

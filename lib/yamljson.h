@@ -6,23 +6,40 @@
  *
  * Parsing rules:
  *  - Multi-document streams (`---`) give one cJSON item per document, in
- *    order. Empty documents (only comments, or `---` twice) are skipped and
- *    not returned. A stream that is plain JSON is parsed as YAML too (JSON is
- *    YAML 1.2 flow syntax), so callers do not need to tell them apart.
- *  - Scalars follow the YAML 1.2 core schema like Kubernetes' sigs.k8s.io/yaml:
- *    plain `null`, `~`, empty -> null; `true`/`false` (also True/TRUE...) ->
- *    bool; integers (decimal, 0x.., 0o..) and floats (incl. .inf/.nan refused)
- *    -> number (a double, as cJSON stores it); everything quoted, or any
- *    other plain scalar -> string.
- *  - Mapping keys must be scalars; they are used as strings. A duplicate key
- *    is refused with SNUG_ERR_PARSE naming the key and line (as
- *    sigs.k8s.io/yaml does).
+ *    order. Empty documents (only comments, or `---` twice) and documents
+ *    that are just null are skipped and not returned, as kubectl skips them.
+ *    A stream that is plain JSON is parsed as YAML too (JSON is YAML flow
+ *    syntax), so callers do not need to tell them apart; JSON input is read
+ *    with cJSON first, which also takes \uD83D\uDE00-style surrogate escapes.
+ *  - Plain (unquoted) scalars are typed exactly as kubectl types them
+ *    (sigs.k8s.io/yaml over go-yaml v2, a YAML 1.1 resolver):
+ *      null:   empty, ~, null, Null, NULL
+ *      bool:   true/True/TRUE, false/False/FALSE, and the YAML 1.1 words
+ *              yes/Yes/YES, no/No/NO, on/On/ON, off/Off/OFF, y/Y, n/N
+ *      number: decimal, 0x.., 0o.., 0b.., YAML 1.1 octal (0644 = 420),
+ *              underscores ignored (1_000), floats (1.5, .5, 1e3); a double,
+ *              as cJSON stores it. .inf/.nan are refused (SNUG_ERR_INVALID):
+ *              JSON cannot carry them.
+ *      string: everything else, including dates (2001-12-14) and numbers too
+ *              big for a double (1e400).
+ *    So `value: yes` is the boolean true, as kubectl sends it; `value: "yes"`
+ *    is a string. Quoted and block (| >) scalars are always strings. The
+ *    standard tags force a type (!!str 12 is "12", !!int "12" is 12); other
+ *    tags are ignored and the text is kept as a string.
+ *  - Mapping keys must be scalars; non-string keys become strings the way
+ *    sigs.k8s.io/yaml does it (1 -> "1", on -> "true", 1e6 -> "1e+06"); a
+ *    null key is refused. A duplicate key (after that conversion) is refused
+ *    with SNUG_ERR_PARSE naming the key and both lines. Merge keys
+ *    (`<<: *base`, `<<: [*a, *b]`) are applied: explicit keys win, then
+ *    earlier sources.
  *  - Anchors and aliases are expanded, but the total number of nodes created
  *    through aliases is capped (YAMLJSON_MAX_ALIAS_NODES) so a "billion
  *    laughs" document fails with SNUG_ERR_TOO_BIG instead of eating memory.
+ *    Anchors do not cross documents.
  *  - Nesting deeper than YAMLJSON_MAX_DEPTH fails with SNUG_ERR_TOO_BIG (no
  *    recursion deeper than that anywhere in this module).
  *  - Input longer than the caller's `max_bytes` fails with SNUG_ERR_TOO_BIG.
+ *  - A string holding a NUL character is refused (cJSON strings cannot).
  *  - Errors carry the line and column: "line 12, column 3: mapping values are
  *    not allowed here".
  */
@@ -45,7 +62,9 @@
 snug_status yaml_parse_stream(const char *buf, size_t len, size_t max_bytes, cJSON **out,
                               snug_err *err);
 
-/* Parse exactly one document (the first; more than one is an error). */
+/* Parse exactly one document (more than one non-empty document is
+ * SNUG_ERR_PARSE naming the line of the second; none at all, e.g. an empty
+ * file, is SNUG_ERR_PARSE "no document"). The caller owns *out. */
 snug_status yaml_parse_one(const char *buf, size_t len, size_t max_bytes, cJSON **out,
                            snug_err *err);
 
@@ -58,8 +77,14 @@ snug_status yaml_parse_file(const char *path, size_t max_bytes, cJSON **out, snu
  * object has them). Strings that would read back as something else (numbers,
  * booleans, null, empty, leading/trailing space, ':' or '#' hazards, leading
  * indicators, multi-line) are double-quoted with escapes, so
- * yaml_parse(yaml_emit(x)) == x for every tree. Does not write a leading
- * `---`. Fails only on SNUG_ERR_TOO_BIG / NOMEM from the dynbuf. */
+ * yaml_parse(yaml_emit(x)) == x for every tree. Numbers are written as
+ * integers when integral ("1000000"), else with the fewest digits that read
+ * back exactly; NaN/Inf (not JSON) as null. Invalid UTF-8 bytes in strings
+ * are written as \xNN escapes (they come back as U+00NN). Keys longer than
+ * 1000 bytes use the explicit "? key" form. Does not write a leading `---`.
+ * Fails only on SNUG_ERR_TOO_BIG / NOMEM from the dynbuf, or SNUG_ERR_TOO_BIG
+ * for a tree nested deeper than YAMLJSON_MAX_DEPTH (which could not be read
+ * back); on failure `out` is left as it was. */
 snug_status yaml_emit(const cJSON *doc, dynbuf *out);
 
 /* Read a whole file (or "-" for stdin) of at most max_bytes into a malloc'd
