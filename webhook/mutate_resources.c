@@ -1,0 +1,296 @@
+/* mutate_resources.c -- requests and limits of each container.
+ *
+ * Per container and resource (cpu, memory):
+ *  - "missing" = absent, or filled by the LimitRanger plugin (its annotation);
+ *  - the base request is the recommendation's target for the container, else
+ *    the policy's defaults.requests; none -> the resource is left alone;
+ *  - rounded (cpu to a millicore, memory up to a MiB), then clamped to
+ *    minAllowed/maxAllowed (so are the limits snug sets);
+ *  - IfMissing writes only missing values; Always also overwrites the user's
+ *    request with the recommendation (a policy default never overwrites);
+ *  - limits: defaults.limits when the request came from the defaults, else
+ *    the strategy (None, KeepRatio, Ratio + the recommendation's limit);
+ *  - then the LimitRange (mutate_limits.c), then the write.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mutate_internal.h"
+#include "quantity.h"
+
+static int64_t amount(const res_amounts *a, int res)
+{
+    return res == MUT_CPU ? a->cpu_milli : a->mem_bytes;
+}
+
+static int64_t round_up(int res, int64_t v)
+{
+    return res == MUT_CPU ? v : mem_round_up_mib(v);
+}
+
+int64_t mut_eff_req(const mut_ctx *x, const mut_container *mc, int res)
+{
+    const mut_res *r = &mc->r[res];
+
+    if (r->req != RES_UNSET)
+        return r->req;
+    if (r->lim != RES_UNSET)
+        return r->lim;
+    return x->in->limits ? amount(&x->in->limits->default_request, res) : RES_UNSET;
+}
+
+int64_t mut_eff_lim(const mut_ctx *x, const mut_container *mc, int res)
+{
+    const mut_res *r = &mc->r[res];
+
+    if (r->lim != RES_UNSET)
+        return r->lim;
+    return x->in->limits ? amount(&x->in->limits->default_limit, res) : RES_UNSET;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+static snug_status field_object(mut_ctx *x, mut_container *mc, const cJSON *parent, const char *key,
+                                const char *where, const cJSON **out)
+{
+    const cJSON *v = mut_get(parent, key);
+
+    *out = v;
+    if (v == NULL || cJSON_IsObject(v))
+        return SNUG_OK;
+    return snug_err_set(x->err, SNUG_ERR_INVALID, "spec.%s[%s].%s%s: must be an object", mc->list,
+                        mc->idx, where, key);
+}
+
+/* Parse one quantity; a bad one marks the container and warns. */
+static void read_value(mut_ctx *x, mut_container *mc, const cJSON *map, const char *mapname,
+                       int res, bool *has, bool *bad, int64_t *val)
+{
+    const cJSON *item = mut_get(map, mut_res_name(res));
+    snug_err qerr;
+    quantity q;
+
+    *has = item != NULL;
+    if (item == NULL)
+        return;
+    if (quantity_parse_json(item, &q, &qerr) != SNUG_OK)
+        q.nanos = -1;
+    else if (q.nanos < 0)
+        snprintf(qerr.msg, sizeof(qerr.msg), "must not be negative");
+    if (q.nanos < 0) {
+        *bad = true;
+        mc->res_ok = false;
+        if (mc->active || mc->held)
+            mut_warn(x, "container %s: resources.%s.%s: %s; its resources are left alone", mc->name,
+                     mapname, mut_res_name(res), qerr.msg);
+        return;
+    }
+    *val = res == MUT_CPU ? quantity_milli_ceil(&q) : quantity_value_ceil(&q);
+}
+
+static snug_status read_container(mut_ctx *x, mut_container *mc)
+{
+    const cJSON *res, *req, *lim;
+    unsigned lr = limitrange_defaulted(x->in->pod, mc->name);
+    snug_status st;
+    int i;
+
+    st = field_object(x, mc, mc->orig, "resources", "", &res);
+    if (st == SNUG_OK)
+        st = field_object(x, mc, res, "requests", "resources.", &req);
+    if (st == SNUG_OK)
+        st = field_object(x, mc, res, "limits", "resources.", &lim);
+    if (st != SNUG_OK)
+        return st;
+    mc->res_ok = true;
+    for (i = MUT_CPU; i <= MUT_MEM; i++) {
+        mut_res *r = &mc->r[i];
+
+        memset(r, 0, sizeof(*r));
+        r->req0 = r->lim0 = RES_UNSET;
+        read_value(x, mc, req, "requests", i, &r->has_req, &r->bad_req, &r->req0);
+        read_value(x, mc, lim, "limits", i, &r->has_lim, &r->bad_lim, &r->lim0);
+        r->lr_req =
+            r->has_req && (lr & (i == MUT_CPU ? LR_SET_CPU_REQUEST : LR_SET_MEMORY_REQUEST));
+        r->lr_lim = r->has_lim && (lr & (i == MUT_CPU ? LR_SET_CPU_LIMIT : LR_SET_MEMORY_LIMIT));
+        r->req = r->bad_req ? RES_UNSET : r->req0;
+        r->lim = r->bad_lim ? RES_UNSET : r->lim0;
+    }
+    return SNUG_OK;
+}
+
+snug_status mut_resources_read(mut_ctx *x)
+{
+    size_t i;
+    snug_status st;
+
+    for (i = 0; i < x->n; i++) {
+        st = read_container(x, &x->cs[i]);
+        if (st != SNUG_OK)
+            return st;
+    }
+    return SNUG_OK;
+}
+
+/* --- planning ------------------------------------------------------------ */
+
+/* Clamp a value snug sets into minAllowed/maxAllowed, with a warning. */
+static int64_t clamp_allowed(mut_ctx *x, mut_container *mc, int res, const char *what, int64_t v)
+{
+    int64_t lo = amount(&mc->cp.min_allowed, res), hi = amount(&mc->cp.max_allowed, res);
+    char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
+
+    if (lo != RES_UNSET && v < lo) {
+        mut_format(res, v, a, sizeof(a));
+        mut_format(res, lo, b, sizeof(b));
+        mut_warn(x, "container %s: %s %s %s raised to minAllowed %s", mc->name, mut_res_name(res),
+                 what, a, b);
+        v = lo;
+    }
+    if (hi != RES_UNSET && v > hi) {
+        mut_format(res, v, a, sizeof(a));
+        mut_format(res, hi, b, sizeof(b));
+        mut_warn(x, "container %s: %s %s %s lowered to maxAllowed %s", mc->name, mut_res_name(res),
+                 what, a, b);
+        v = hi;
+    }
+    return v;
+}
+
+static void plan_request(mut_ctx *x, mut_container *mc, int res)
+{
+    mut_res *r = &mc->r[res];
+    bool user = r->has_req && !r->lr_req;
+    int64_t base = RES_UNSET;
+    bool from_rec = false;
+
+    if (mc->rec != NULL && amount(&mc->rec->target, res) != RES_UNSET) {
+        base = amount(&mc->rec->target, res);
+        from_rec = true;
+    } else {
+        base = amount(&mc->cp.default_requests, res);
+    }
+    if (base == RES_UNSET || base < 0)
+        return;
+    if (user && !(from_rec && mc->cp.apply == APPLY_ALWAYS))
+        return;
+    r->req = clamp_allowed(x, mc, res, "request", round_up(res, base));
+    r->set_req = true;
+    r->rec_driven = from_rec;
+}
+
+static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
+{
+    const limit_rule *rule = res == MUT_CPU ? &mc->cp.cpu_limit : &mc->cp.memory_limit;
+    const mut_res *r = &mc->r[res];
+    int64_t lim = RES_UNSET, rec_lim;
+    bool user_req = r->has_req && !r->lr_req, user_lim = r->has_lim && !r->lr_lim;
+
+    switch (rule->strategy) {
+    case LIMIT_NONE:
+        break;
+    case LIMIT_KEEP_RATIO:
+        if (user_req && user_lim && r->req0 > 0 && r->lim0 != RES_UNSET)
+            lim = mut_mul_div(request, r->lim0, r->req0);
+        break;
+    case LIMIT_RATIO:
+        lim = mut_mul_ratio(request, rule->ratio, true);
+        rec_lim = mc->rec ? amount(&mc->rec->limits, res) : RES_UNSET;
+        if (rec_lim != RES_UNSET && rec_lim > lim)
+            lim = rec_lim;
+        break;
+    }
+    return lim;
+}
+
+static void plan_limit(mut_ctx *x, mut_container *mc, int res)
+{
+    mut_res *r = &mc->r[res];
+    bool user_lim = r->has_lim && !r->lr_lim;
+    bool rec_target = mc->rec != NULL && amount(&mc->rec->target, res) != RES_UNSET;
+    int64_t request = mut_eff_req(x, mc, res), def = amount(&mc->cp.default_limits, res);
+    int64_t lim;
+
+    if (request == RES_UNSET || request < 0)
+        return;
+    if (!rec_target && def != RES_UNSET)
+        lim = def;
+    else
+        lim = strategy_limit(mc, res, request);
+    if (lim == RES_UNSET || lim <= 0)
+        return;
+    if (user_lim && !(mc->cp.apply == APPLY_ALWAYS && r->rec_driven))
+        return;
+    r->lim = clamp_allowed(x, mc, res, "limit", round_up(res, lim));
+    r->set_lim = true;
+    if (r->req == RES_UNSET) {
+        /* Without it the API server would copy the limit into the request. */
+        r->req = request;
+        r->set_req = true;
+    }
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+static snug_status write_value(mut_ctx *x, mut_container *mc, int res, bool lim)
+{
+    const mut_res *r = &mc->r[res];
+    int64_t v = lim ? r->lim : r->req, old = lim ? r->lim0 : r->req0;
+    bool set = lim ? r->set_lim : r->set_req, has = lim ? r->has_lim : r->has_req;
+    char buf[QUANTITY_STR_MAX];
+    snug_status st;
+
+    if (!set || v == RES_UNSET || (has && old == v))
+        return SNUG_OK;
+    mut_format(res, v, buf, sizeof(buf));
+    st = mut_set(x, mc, cJSON_CreateString(buf), "resources", lim ? "limits" : "requests",
+                 mut_res_name(res));
+    if (st != SNUG_OK)
+        return st;
+    mc->changed |= MUTATED_RESOURCES;
+    mut_detail(mc, "%s %s %s", mut_res_name(res), lim ? "limit" : "request", buf);
+    return SNUG_OK;
+}
+
+static bool manages_resources(const mut_ctx *x, const mut_container *mc)
+{
+    return x->res_enabled && mc->active && mc->res_ok;
+}
+
+snug_status mut_resources_apply(mut_ctx *x)
+{
+    size_t i;
+    int res;
+    snug_status st;
+
+    for (i = 0; i < x->n; i++) {
+        mut_container *mc = &x->cs[i];
+
+        if (!manages_resources(x, mc))
+            continue;
+        for (res = MUT_CPU; res <= MUT_MEM; res++) {
+            plan_request(x, mc, res);
+            plan_limit(x, mc, res);
+        }
+        mut_limits_container(x, mc);
+    }
+    if (x->res_enabled)
+        mut_limits_pod(x);
+    for (i = 0; i < x->n; i++) {
+        mut_container *mc = &x->cs[i];
+
+        if (!manages_resources(x, mc))
+            continue;
+        for (res = MUT_CPU; res <= MUT_MEM; res++) {
+            st = write_value(x, mc, res, false);
+            if (st != SNUG_OK)
+                return st;
+        }
+        for (res = MUT_CPU; res <= MUT_MEM; res++) {
+            st = write_value(x, mc, res, true);
+            if (st != SNUG_OK)
+                return st;
+        }
+    }
+    return SNUG_OK;
+}
