@@ -229,7 +229,15 @@ spec:
     proc = cluster.apply(bad, check=False)
     assert proc.returncode != 0
     assert 'Unsupported value: "Sometimes"' in proc.stderr
-    bad2 = bad.replace("mode: Sometimes\n", "")
+    bad2 = """
+apiVersion: snug.dev/v1alpha1
+kind: SizingPolicy
+metadata: {name: e2e-bad}
+spec:
+  resources:
+    minAllowed: {cpu: "4"}
+    maxAllowed: {cpu: "2"}
+"""
     proc = cluster.apply(bad2, check=False)
     assert proc.returncode != 0
     assert "minAllowed.cpu must not be greater than maxAllowed.cpu" in proc.stderr
