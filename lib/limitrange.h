@@ -19,10 +19,10 @@
 #include "status.h"
 
 typedef struct limitrange_bounds {
-    res_amounts min, max;                        /* type Container; RES_UNSET if none */
-    res_amounts default_limit, default_request;  /* type Container (first one seen) */
-    double max_ratio_cpu, max_ratio_memory;      /* maxLimitRequestRatio; 0 if none */
-    res_amounts pod_min, pod_max;                /* type Pod: bounds on the sums */
+    res_amounts min, max;                       /* type Container; RES_UNSET if none */
+    res_amounts default_limit, default_request; /* type Container (first one seen) */
+    double max_ratio_cpu, max_ratio_memory;     /* maxLimitRequestRatio; 0 if none */
+    res_amounts pod_min, pod_max;               /* type Pod: bounds on the sums */
 } limitrange_bounds;
 
 /* An empty set of bounds (everything unset). */

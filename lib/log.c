@@ -45,7 +45,7 @@ int log_parse_level(const char *name, log_level *out)
     static const struct {
         const char *name;
         log_level lvl;
-    } names[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO},   {"warn", LOG_WARN},
+    } names[] = {{"debug", LOG_DEBUG},  {"info", LOG_INFO},   {"warn", LOG_WARN},
                  {"warning", LOG_WARN}, {"error", LOG_ERROR}, {"off", LOG_OFF}};
     size_t i;
 

@@ -44,8 +44,7 @@ void log_set_sink(log_sink_fn fn, void *ud);
  * is a fixed human sentence; details go in the key/value pairs, which must be
  * terminated by NULL: snug_log(LOG_INFO, "kube", "relisting", "resource",
  * "pods", NULL). */
-void snug_log(log_level lvl, const char *component, const char *msg, ...)
-    __attribute__((sentinel));
+void snug_log(log_level lvl, const char *component, const char *msg, ...) __attribute__((sentinel));
 
 /* Append `s` to `b` as a JSON string literal, quotes included, escaping
  * control characters, quotes and backslashes; invalid UTF-8 bytes are written

@@ -13,21 +13,21 @@
 
 typedef enum snug_status {
     SNUG_OK = 0,
-    SNUG_ERR_NOMEM,       /* an allocation failed */
-    SNUG_ERR_PARSE,       /* input is not well-formed (JSON, YAML, quantity...) */
-    SNUG_ERR_INVALID,     /* well-formed, but a value is not allowed */
-    SNUG_ERR_RANGE,       /* a number is out of the representable range */
-    SNUG_ERR_TOO_BIG,     /* a buffer or input exceeds its configured maximum */
-    SNUG_ERR_IO,          /* a file or socket operation failed */
-    SNUG_ERR_NOT_FOUND,   /* the thing asked for does not exist */
-    SNUG_ERR_UNSUPPORTED, /* a kind, version or feature snug does not handle */
-    SNUG_ERR_HTTP,        /* an HTTP exchange failed or returned an error status */
-    SNUG_ERR_TLS,         /* a TLS or certificate operation failed */
-    SNUG_ERR_CONFLICT,    /* optimistic concurrency conflict (HTTP 409) */
-    SNUG_ERR_GONE,        /* resourceVersion too old (HTTP 410): relist */
-    SNUG_ERR_UNAUTHORIZED,/* credentials refused (HTTP 401/403) */
-    SNUG_ERR_TIMEOUT,     /* a deadline passed */
-    SNUG_ERR_INTERNAL     /* a bug: an invariant did not hold */
+    SNUG_ERR_NOMEM,        /* an allocation failed */
+    SNUG_ERR_PARSE,        /* input is not well-formed (JSON, YAML, quantity...) */
+    SNUG_ERR_INVALID,      /* well-formed, but a value is not allowed */
+    SNUG_ERR_RANGE,        /* a number is out of the representable range */
+    SNUG_ERR_TOO_BIG,      /* a buffer or input exceeds its configured maximum */
+    SNUG_ERR_IO,           /* a file or socket operation failed */
+    SNUG_ERR_NOT_FOUND,    /* the thing asked for does not exist */
+    SNUG_ERR_UNSUPPORTED,  /* a kind, version or feature snug does not handle */
+    SNUG_ERR_HTTP,         /* an HTTP exchange failed or returned an error status */
+    SNUG_ERR_TLS,          /* a TLS or certificate operation failed */
+    SNUG_ERR_CONFLICT,     /* optimistic concurrency conflict (HTTP 409) */
+    SNUG_ERR_GONE,         /* resourceVersion too old (HTTP 410): relist */
+    SNUG_ERR_UNAUTHORIZED, /* credentials refused (HTTP 401/403) */
+    SNUG_ERR_TIMEOUT,      /* a deadline passed */
+    SNUG_ERR_INTERNAL      /* a bug: an invariant did not hold */
 } snug_status;
 
 #define SNUG_ERR_MSG_MAX 512

@@ -181,8 +181,7 @@ static snug_status add_patch(cJSON *resp, const answer *a)
     b64 = patch_base64(a->patch);
     if (b64 == NULL)
         return SNUG_ERR_NOMEM;
-    item = cJSON_AddStringToObject(resp, "patchType", "JSONPatch") ? cJSON_CreateString(b64)
-                                                                    : NULL;
+    item = cJSON_AddStringToObject(resp, "patchType", "JSONPatch") ? cJSON_CreateString(b64) : NULL;
     free(b64);
     if (item == NULL)
         return SNUG_ERR_NOMEM;

@@ -35,12 +35,12 @@ typedef enum admission_outcome {
 #define ADMISSION_UID_MAX 256
 
 typedef struct admission_result {
-    int http_status;           /* 200 or 400 */
+    int http_status; /* 200 or 400 */
     admission_outcome outcome;
-    const char *content_type;  /* "application/json" or "text/plain" (static) */
-    char *body;                /* owned, NUL-terminated */
+    const char *content_type; /* "application/json" or "text/plain" (static) */
+    char *body;               /* owned, NUL-terminated */
     size_t body_len;
-    unsigned changed;          /* MUTATED_* bits (also for Audit: what it would change) */
+    unsigned changed; /* MUTATED_* bits (also for Audit: what it would change) */
     bool dry_run;
     char uid[ADMISSION_UID_MAX + 1];
 } admission_result;

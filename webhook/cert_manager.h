@@ -57,7 +57,7 @@ typedef struct cert_manager_config {
     cert_ca_load_fn ca_load;                /* optional: shared CA store; replaces */
     cert_ca_save_fn ca_save;                /*   ca_cert_file/ca_key_file when set */
     void *ca_store_ud;
-    cert_ca_bundle_fn on_ca_bundle;         /* optional */
+    cert_ca_bundle_fn on_ca_bundle; /* optional */
     void *on_ca_bundle_ud;
 } cert_manager_config;
 

@@ -57,26 +57,26 @@
 #define MUTATED_PROBES    0x2u
 #define MUTATED_GO_ENV    0x4u
 
-#define MUTATE_ANNOTATION    "snug.dev/mutated"
-#define MUTATE_MAX_WARNINGS  32
+#define MUTATE_ANNOTATION   "snug.dev/mutated"
+#define MUTATE_MAX_WARNINGS 32
 
 typedef struct mutate_input {
-    const cJSON *pod;                 /* a Pod, or a pod template {metadata, spec} */
-    const char *namespace;            /* may be NULL */
-    const cJSON *namespace_labels;    /* object or NULL */
-    const limitrange_bounds *limits;  /* NULL: no LimitRange */
-    const policy *policy;             /* the winning policy; NULL: nothing to do */
-    const recommendation *rec;        /* NULL: no recommendation yet */
-    bool is_create;                   /* probes are only added on CREATE */
+    const cJSON *pod;                /* a Pod, or a pod template {metadata, spec} */
+    const char *namespace;           /* may be NULL */
+    const cJSON *namespace_labels;   /* object or NULL */
+    const limitrange_bounds *limits; /* NULL: no LimitRange */
+    const policy *policy;            /* the winning policy; NULL: nothing to do */
+    const recommendation *rec;       /* NULL: no recommendation yet */
+    bool is_create;                  /* probes are only added on CREATE */
 } mutate_input;
 
 typedef struct mutate_result {
-    cJSON *patch;        /* owned; RFC 6902 ops against in->pod; [] when nothing changes */
-    cJSON *mutated;      /* owned; in->pod with the patch applied (a copy of it if none) */
-    cJSON *would_patch;  /* owned; Audit only: the patch it would have applied, else NULL */
-    unsigned changed;    /* MUTATED_* bits: what changed (Audit: would change) */
-    bool audit;          /* true when Audit mode held the changes back */
-    char *skipped;       /* owned; why nothing was done (opt-out, mode Off...), or NULL */
+    cJSON *patch;       /* owned; RFC 6902 ops against in->pod; [] when nothing changes */
+    cJSON *mutated;     /* owned; in->pod with the patch applied (a copy of it if none) */
+    cJSON *would_patch; /* owned; Audit only: the patch it would have applied, else NULL */
+    unsigned changed;   /* MUTATED_* bits: what changed (Audit: would change) */
+    bool audit;         /* true when Audit mode held the changes back */
+    char *skipped;      /* owned; why nothing was done (opt-out, mode Off...), or NULL */
     char *warnings[MUTATE_MAX_WARNINGS]; /* owned human-readable warnings */
     size_t n_warnings;
 } mutate_result;

@@ -35,14 +35,14 @@
 #define SERVER_DEFAULT_CONN_LIMIT   16384
 
 typedef struct server_config {
-    const char *address;          /* listen address, NULL = "0.0.0.0" */
-    uint16_t port;                /* 0 = any free port (tests) */
-    const char *metrics_address;  /* NULL = same as address */
-    int metrics_port;             /* -1 = no metrics listener, 0 = any free port */
-    size_t max_body;              /* 0 = SERVER_DEFAULT_MAX_BODY */
-    unsigned threads;             /* 0 = cpus_available() */
-    unsigned connection_timeout;  /* seconds, 0 = SERVER_DEFAULT_CONN_TIMEOUT */
-    unsigned connection_limit;    /* 0 = SERVER_DEFAULT_CONN_LIMIT */
+    const char *address;         /* listen address, NULL = "0.0.0.0" */
+    uint16_t port;               /* 0 = any free port (tests) */
+    const char *metrics_address; /* NULL = same as address */
+    int metrics_port;            /* -1 = no metrics listener, 0 = any free port */
+    size_t max_body;             /* 0 = SERVER_DEFAULT_MAX_BODY */
+    unsigned threads;            /* 0 = cpus_available() */
+    unsigned connection_timeout; /* seconds, 0 = SERVER_DEFAULT_CONN_TIMEOUT */
+    unsigned connection_limit;   /* 0 = SERVER_DEFAULT_CONN_LIMIT */
 } server_config;
 
 typedef struct server server;

@@ -64,8 +64,7 @@ static void put_rec(kube_source *ks, const cJSON *obj)
 
     if (recommendation_parse(obj, NULL, &r, &err) != SNUG_OK) {
         snug_log(LOG_WARN, "source", "Recommendation refused; it is not applied", "namespace",
-                 meta_str(obj, "namespace"), "name", meta_str(obj, "name"), "error", err.msg,
-                 NULL);
+                 meta_str(obj, "namespace"), "name", meta_str(obj, "name"), "error", err.msg, NULL);
         wh_metrics_source_reload("recommendations", 0);
         if (meta_str(obj, "namespace") && meta_str(obj, "name"))
             store_delete_recommendation(ks->store, meta_str(obj, "namespace"),

@@ -77,13 +77,13 @@ static snug_status register_all(void)
         if (st == SNUG_OK)                                                                         \
             st = reg(__VA_ARGS__);                                                                 \
     } while (0)
-    REG(METRICS_COUNTER, "snug_webhook_requests_total", "Admission requests by result.", result,
-        1, NULL, 0, &g.requests);
+    REG(METRICS_COUNTER, "snug_webhook_requests_total", "Admission requests by result.", result, 1,
+        NULL, 0, &g.requests);
     REG(METRICS_HISTOGRAM, "snug_webhook_request_duration_seconds",
         "Time from request start to response.", NULL, 0, duration_buckets,
         sizeof(duration_buckets) / sizeof(duration_buckets[0]), &g.duration);
-    REG(METRICS_HISTOGRAM, "snug_webhook_request_body_bytes", "Admission request body sizes.",
-        NULL, 0, size_buckets, sizeof(size_buckets) / sizeof(size_buckets[0]), &g.req_bytes);
+    REG(METRICS_HISTOGRAM, "snug_webhook_request_body_bytes", "Admission request body sizes.", NULL,
+        0, size_buckets, sizeof(size_buckets) / sizeof(size_buckets[0]), &g.req_bytes);
     REG(METRICS_HISTOGRAM, "snug_webhook_response_body_bytes", "Admission response body sizes.",
         NULL, 0, size_buckets, sizeof(size_buckets) / sizeof(size_buckets[0]), &g.resp_bytes);
     REG(METRICS_COUNTER, "snug_webhook_mutations_total",
@@ -91,8 +91,8 @@ static snug_status register_all(void)
         &g.mutations);
     REG(METRICS_GAUGE, "snug_webhook_cache_objects", "Objects in the webhook's caches.", kind, 1,
         NULL, 0, &g.cache);
-    REG(METRICS_GAUGE, "snug_webhook_ready", "1 when the webhook is ready to serve.", NULL, 0,
-        NULL, 0, &g.ready);
+    REG(METRICS_GAUGE, "snug_webhook_ready", "1 when the webhook is ready to serve.", NULL, 0, NULL,
+        0, &g.ready);
     REG(METRICS_GAUGE, "snug_webhook_certificate_expiry_timestamp_seconds",
         "notAfter of the serving certificate in use.", NULL, 0, NULL, 0, &g.cert_expiry);
     REG(METRICS_COUNTER, "snug_webhook_certificate_reloads_total",

@@ -35,7 +35,7 @@ static char t_case[512];
 
 #define T_FAIL(...)                                                                                \
     do {                                                                                           \
-        fprintf(stderr, "  FAIL %s:%d [%s] ", __FILE__, __LINE__, t_case);                        \
+        fprintf(stderr, "  FAIL %s:%d [%s] ", __FILE__, __LINE__, t_case);                         \
         fprintf(stderr, __VA_ARGS__);                                                              \
         fputc('\n', stderr);                                                                       \
         t_failed_in_test++;                                                                        \
@@ -69,8 +69,7 @@ static char t_case[512];
         const char *t_g = (got), *t_w = (want);                                                    \
         t_checks++;                                                                                \
         if (t_g == NULL || t_w == NULL ? t_g != t_w : strcmp(t_g, t_w) != 0)                       \
-            T_FAIL("%s == \"%s\", want \"%s\"", #got, t_g ? t_g : "(null)",                        \
-                   t_w ? t_w : "(null)");                                                          \
+            T_FAIL("%s == \"%s\", want \"%s\"", #got, t_g ? t_g : "(null)", t_w ? t_w : "(null)"); \
     } while (0)
 
 #define CHECK_STR_CONTAINS(got, needle)                                                            \

@@ -110,7 +110,8 @@ static void decode_patch(cJSON *review)
 static void check_warning(const cJSON *review, const char *want)
 {
     const cJSON *w;
-    const cJSON *warnings = cJSON_GetObjectItem(cJSON_GetObjectItem(review, "response"), "warnings");
+    const cJSON *warnings =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(review, "response"), "warnings");
     bool found = false;
 
     cJSON_ArrayForEach(w, warnings)

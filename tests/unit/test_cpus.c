@@ -22,14 +22,18 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void test_quota(void)
 {
     static const struct {
-        const char *v2;              /* cpu.max contents, NULL = absent */
+        const char *v2; /* cpu.max contents, NULL = absent */
         const char *v1_quota, *v1_period;
         long want_milli;
     } cases[] = {
-        {"max 100000\n", NULL, NULL, 0},     {"200000 100000\n", NULL, NULL, 2000},
-        {"150000 100000\n", NULL, NULL, 1500}, {"50000 100000\n", NULL, NULL, 500},
-        {"1 3\n", NULL, NULL, 334},          {NULL, "-1\n", "100000\n", 0},
-        {NULL, "250000\n", "100000\n", 2500}, {"garbage\n", NULL, NULL, 0},
+        {"max 100000\n", NULL, NULL, 0},
+        {"200000 100000\n", NULL, NULL, 2000},
+        {"150000 100000\n", NULL, NULL, 1500},
+        {"50000 100000\n", NULL, NULL, 500},
+        {"1 3\n", NULL, NULL, 334},
+        {NULL, "-1\n", "100000\n", 0},
+        {NULL, "250000\n", "100000\n", 2500},
+        {"garbage\n", NULL, NULL, 0},
         {NULL, NULL, NULL, 0},
     };
     size_t i;

@@ -16,8 +16,8 @@ static void test_put_get_delete(void)
         const char *op, *key, *value;
         const char *want; /* expected get() after the op; NULL = absent */
     } steps[] = {
-        {"put", "a", "1", "1"},       {"put", "b", "2", "2"},   {"put", "a", "3", "3"},
-        {"del", "a", NULL, NULL},     {"get", "b", NULL, "2"},  {"del", "zz", NULL, NULL},
+        {"put", "a", "1", "1"},        {"put", "b", "2", "2"},   {"put", "a", "3", "3"},
+        {"del", "a", NULL, NULL},      {"get", "b", NULL, "2"},  {"del", "zz", NULL, NULL},
         {"put", "", "empty", "empty"}, {"get", "c", NULL, NULL},
     };
     strmap *m = strmap_new(count_free);
