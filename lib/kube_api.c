@@ -11,8 +11,8 @@
 
 static int url_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 snug_status kube_url_escape(dynbuf *out, const char *s)
@@ -85,8 +85,7 @@ snug_status kube_path_build(dynbuf *out, const kube_resource *r, const char *ns,
             st = kube_url_escape(out, subresource);
     }
     if (st != SNUG_OK)
-        return snug_err_set(err, st, "building path for %s: %s", r->resource,
-                            snug_status_str(st));
+        return snug_err_set(err, st, "building path for %s: %s", r->resource, snug_status_str(st));
     return SNUG_OK;
 }
 
@@ -209,8 +208,8 @@ static void body_snippet(const char *body, size_t len, char *out, size_t outlen)
         out[--n] = '\0';
 }
 
-snug_status kube_error_from_response(long http_code, const char *body, size_t len,
-                                     const char *what, snug_err *err)
+snug_status kube_error_from_response(long http_code, const char *body, size_t len, const char *what,
+                                     snug_err *err)
 {
     snug_status st = kube_status_from_http(http_code);
     cJSON *doc = NULL;
@@ -235,12 +234,13 @@ snug_status kube_error_from_response(long http_code, const char *body, size_t le
 void kube_microtime_format(const struct timespec *ts, char *out)
 {
     struct tm tm;
-    char base[24];
+    char base[20]; /* "2006-01-02T15:04:05" */
     time_t sec = ts->tv_sec;
+    unsigned us = (unsigned)((ts->tv_nsec / 1000) % 1000000);
 
     gmtime_r(&sec, &tm);
     strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, KUBE_MICROTIME_LEN, "%s.%06ldZ", base, (long)(ts->tv_nsec / 1000));
+    snprintf(out, KUBE_MICROTIME_LEN, "%s.%06uZ", base, us);
 }
 
 /* Parse exactly `n` decimal digits at *p, advancing *p. -1 on failure. */

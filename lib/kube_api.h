@@ -21,6 +21,9 @@
 #include "dynbuf.h"
 #include "status.h"
 
+/* Longest request path + query the client builds. */
+#define KUBE_MAX_PATH (64u << 10)
+
 /* One REST resource. The strings are borrowed; nothing here frees them. */
 typedef struct kube_resource {
     const char *group;    /* NULL or "" for the core ("legacy") group */
@@ -56,8 +59,8 @@ snug_status kube_status_from_http(long http_code);
  * prefix, then the HTTP code, then the `message` and `reason` of the
  * API server's Status object when `body` is one, else the start of the body.
  * Returns the mapped status (see kube_status_from_http). */
-snug_status kube_error_from_response(long http_code, const char *body, size_t len,
-                                     const char *what, snug_err *err);
+snug_status kube_error_from_response(long http_code, const char *body, size_t len, const char *what,
+                                     snug_err *err);
 
 /* Fill `err` from a Status object (a watch ERROR event): the status comes
  * from its `code` (410 -> GONE...; missing code -> HTTP) and the message from
