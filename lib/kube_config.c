@@ -1,6 +1,8 @@
 /* kube_config.c -- in-cluster and kubeconfig loading, token rotation. */
 #include "kube_config.h"
 
+#include "base64.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "dynbuf.h"
 #include "kube_retry.h"
@@ -257,49 +258,23 @@ snug_status kube_config_in_cluster(const char *sa_dir, kube_config **out, snug_e
 
 /* ---- kubeconfig ------------------------------------------------------------------ */
 
-/* Decode base64 text (white space allowed) into a new blob. */
-static snug_status base64_decode(const char *in, const char *field, kube_blob *out, snug_err *err)
+/* Decode base64 text (white space allowed) into a new blob; empty is an error. */
+static snug_status blob_from_base64(const char *in, const char *field, kube_blob *out,
+                                    snug_err *err)
 {
-    size_t n = strlen(in);
-    char *clean = malloc(n + 1);
     unsigned char *dec = NULL;
     size_t len = 0;
-    size_t i;
-    int got;
-    snug_status st = SNUG_OK;
+    snug_status st = base64_decode(in, field, &dec, &len, err);
 
-    if (clean == NULL)
-        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
-        if (!isspace((unsigned char)in[i]))
-            clean[len++] = in[i];
+    if (st != SNUG_OK)
+        return st;
+    if (len == 0) {
+        free(dec);
+        return snug_err_set(err, SNUG_ERR_PARSE, "%s: invalid base64 (length 0)", field);
     }
-    clean[len] = '\0';
-    if (len == 0 || len % 4 != 0 || len > (size_t)0x7fffffff) {
-        st = snug_err_set(err, SNUG_ERR_PARSE, "%s: invalid base64 (length %zu)", field, len);
-        goto out;
-    }
-    dec = malloc(len / 4 * 3 + 1);
-    if (dec == NULL) {
-        st = snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    got = EVP_DecodeBlock(dec, (const unsigned char *)clean, (int)len);
-    if (got < 0) {
-        st = snug_err_set(err, SNUG_ERR_PARSE, "%s: invalid base64", field);
-        goto out;
-    }
-    /* EVP_DecodeBlock counts the padding as zero bytes. */
-    for (i = len; i > len - 2 && clean[i - 1] == '='; i--)
-        got--;
-    dec[got] = '\0';
     out->data = dec;
-    out->len = (size_t)got;
-    dec = NULL;
-out:
-    free(clean);
-    free(dec);
-    return st;
+    out->len = len;
+    return SNUG_OK;
 }
 
 /* Find `name` in a kubeconfig list (clusters, contexts, users) and return
@@ -381,7 +356,7 @@ static snug_status file_or_data(const cJSON *obj, const char *path, const char *
         return st;
     if (d != NULL) {
         snprintf(field, sizeof(field), "%s.%s", path, data_key);
-        return base64_decode(d, field, blob, err);
+        return blob_from_base64(d, field, blob, err);
     }
     if (f != NULL) {
         snprintf(field, sizeof(field), "%s.%s", path, file_key);

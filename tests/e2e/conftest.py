@@ -278,7 +278,7 @@ def namespace(cluster, request):
     cluster.kubectl("create", "namespace", name)
     cluster.wait_for(
         lambda: cluster.kubectl("get", "serviceaccount", "default", "-n", name),
-        timeout=60,
+        timeout=180,  # kube-controller-manager backs off after an API server restart
         what="the default ServiceAccount in namespace " + name,
     )
     yield name
