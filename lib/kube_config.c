@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 
 #include "dynbuf.h"
 #include "kube_retry.h"
