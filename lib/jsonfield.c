@@ -247,8 +247,7 @@ snug_status jsonfield_quantity(const cJSON *obj, const char *key, const char *pa
     if (st == SNUG_ERR_NOMEM)
         return snug_err_set(err, st, "%s: out of memory", fp);
     if (st != SNUG_OK)
-        return snug_err_set(err, SNUG_ERR_INVALID, "%s: invalid quantity \"%s\": %s", fp, text,
-                            qerr.msg);
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: %s", fp, qerr.msg);
     if (q.nanos < 0)
         return snug_err_set(err, SNUG_ERR_INVALID, "%s: must not be negative, got \"%s\"", fp,
                             text);
