@@ -32,6 +32,9 @@ struct cert_manager {
     void *ca_store_ud;
     cert_ca_bundle_fn on_ca_bundle;
     void *on_ca_bundle_ud;
+    time_t next_delivery;      /* CA bundle publishing: retry not before */
+    int64_t delivery_backoff;  /* seconds; doubles on failure up to 60 */
+    bool reissue_after_bundle; /* the CA changed: issue once clients trust it */
 };
 
 static char *dup_or_null(const char *s)
@@ -71,10 +74,10 @@ static snug_status set_ca_bundle(cert_manager *cm, const char *pem, snug_err *er
     return SNUG_OK;
 }
 
-static snug_status save_ca(cert_manager *cm, snug_err *err)
+static snug_status save_ca(cert_manager *cm, const cert_bundle *ca, snug_err *err)
 {
-    const char *cert = certs_bundle_cert_pem(cm->ca);
-    const char *key = certs_bundle_key_pem(cm->ca);
+    const char *cert = certs_bundle_cert_pem(ca);
+    const char *key = certs_bundle_key_pem(ca);
     snug_status st;
 
     if (cm->ca_save != NULL)
@@ -87,64 +90,85 @@ static snug_status save_ca(cert_manager *cm, snug_err *err)
     return st;
 }
 
-static snug_status load_saved_ca(cert_manager *cm, bool *loaded, snug_err *err)
+static snug_status load_saved_ca(cert_manager *cm, cert_bundle **out, snug_err *err)
 {
     char *cert = NULL, *key = NULL;
     size_t n;
     struct stat sb;
     snug_status st = SNUG_OK;
 
-    *loaded = false;
+    *out = NULL;
     if (cm->ca_load != NULL) {
         st = cm->ca_load(&cert, &key, cm->ca_store_ud, err);
         if (st == SNUG_ERR_NOT_FOUND)
             return SNUG_OK;
         if (st == SNUG_OK)
-            st = certs_ca_load_pem(cert, key, &cm->ca, err);
-        *loaded = st == SNUG_OK;
+            st = certs_ca_load_pem(cert, key, out, err);
         free(cert);
         free(key);
         return st;
     }
-    if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL ||
-        stat(cm->ca_cert_file, &sb) != 0 || stat(cm->ca_key_file, &sb) != 0)
+    if (cm->ca_cert_file == NULL || cm->ca_key_file == NULL || stat(cm->ca_cert_file, &sb) != 0 ||
+        stat(cm->ca_key_file, &sb) != 0)
         return SNUG_OK;
     st = file_read_all(cm->ca_cert_file, CERTS_FILE_MAX, &cert, &n, err);
     if (st == SNUG_OK)
         st = file_read_all(cm->ca_key_file, CERTS_FILE_MAX, &key, &n, err);
     if (st == SNUG_OK)
-        st = certs_ca_load_pem(cert, key, &cm->ca, err);
-    *loaded = st == SNUG_OK;
+        st = certs_ca_load_pem(cert, key, out, err);
     free(cert);
     free(key);
     return st;
 }
 
-/* A new CA; the bundle keeps the previous CA so clients trust both while
- * serving certificates move over. */
-static snug_status new_ca(cert_manager *cm, time_t now, snug_err *err)
+/* The CA to trust after a change: `ca` first, then the previous one, so
+ * clients trust both while serving certificates move over. */
+static snug_status adopt_ca(cert_manager *cm, cert_bundle *ca, snug_err *err)
 {
-    certs_ca_opts o = {.common_name = "snug-ca", .validity = cm->ca_validity, .now = now};
-    cert_bundle *ca = NULL;
     dynbuf pem;
-    snug_status st = certs_ca_create(&o, &ca, err);
+    snug_status st;
 
-    if (st != SNUG_OK)
-        return st;
     dynbuf_init(&pem, 4 * CERTS_FILE_MAX);
     st = dynbuf_addstr(&pem, certs_bundle_cert_pem(ca));
     if (st == SNUG_OK && cm->ca != NULL)
         st = dynbuf_addstr(&pem, certs_bundle_cert_pem(cm->ca));
-    certs_bundle_free(cm->ca);
-    cm->ca = ca;
-    if (st == SNUG_OK)
-        st = save_ca(cm, err);
     if (st == SNUG_OK)
         st = set_ca_bundle(cm, dynbuf_str(&pem), err);
     dynbuf_free(&pem);
-    snug_log(LOG_INFO, "certs", "created a new CA", "fingerprint", certs_bundle_fingerprint(ca),
-             NULL);
-    return st;
+    if (st != SNUG_OK) {
+        certs_bundle_free(ca);
+        return st;
+    }
+    certs_bundle_free(cm->ca);
+    cm->ca = ca;
+    return SNUG_OK;
+}
+
+/* A new CA, saved before it is used. When another replica saved one first
+ * (SNUG_ERR_CONFLICT), theirs is adopted instead. On any other failure the
+ * current CA stays in service and nothing changed. */
+static snug_status new_ca(cert_manager *cm, time_t now, snug_err *err)
+{
+    certs_ca_opts o = {.common_name = "snug-ca", .validity = cm->ca_validity, .now = now};
+    cert_bundle *ca = NULL;
+    snug_status st = certs_ca_create(&o, &ca, err);
+
+    if (st != SNUG_OK)
+        return st;
+    st = save_ca(cm, ca, err);
+    if (st == SNUG_ERR_CONFLICT) {
+        snug_log(LOG_INFO, "certs", "another replica stored a CA first; using it", NULL);
+        certs_bundle_free(ca);
+        st = load_saved_ca(cm, &ca, err);
+        if (st == SNUG_OK && ca == NULL)
+            st = snug_err_set(err, SNUG_ERR_NOT_FOUND, "the shared CA vanished");
+    }
+    if (st != SNUG_OK) {
+        certs_bundle_free(ca);
+        return st;
+    }
+    snug_log(LOG_INFO, "certs", "CA in use", "fingerprint", certs_bundle_fingerprint(ca), NULL);
+    return adopt_ca(cm, ca, err);
 }
 
 static snug_status issue(cert_manager *cm, time_t now, snug_err *err)
@@ -165,31 +189,46 @@ static snug_status issue(cert_manager *cm, time_t now, snug_err *err)
 
 static snug_status self_start(cert_manager *cm, time_t now, snug_err *err)
 {
-    bool loaded = false;
-    snug_status st = load_saved_ca(cm, &loaded, err);
+    cert_bundle *ca = NULL;
+    snug_status st = load_saved_ca(cm, &ca, err);
 
     if (st != SNUG_OK)
         return st;
-    if (loaded && certs_should_rotate(cm->ca, now, 0).renew)
-        loaded = false; /* expiring: roll over below */
-    if (!loaded) {
-        st = new_ca(cm, now, err);
-        if (st == SNUG_ERR_CONFLICT) {
-            snug_log(LOG_INFO, "certs", "another replica stored a CA first; using it", NULL);
-            certs_bundle_free(cm->ca);
-            cm->ca = NULL;
-            st = load_saved_ca(cm, &loaded, err);
-            if (st == SNUG_OK && !loaded)
-                st = snug_err_set(err, SNUG_ERR_NOT_FOUND, "the shared CA vanished");
-            if (st == SNUG_OK)
-                st = set_ca_bundle(cm, certs_bundle_cert_pem(cm->ca), err);
-        }
-    } else {
-        st = set_ca_bundle(cm, certs_bundle_cert_pem(cm->ca), err);
+    if (ca != NULL && certs_should_rotate(ca, now, 0).renew) {
+        certs_bundle_free(cm->ca);
+        cm->ca = ca; /* expiring: roll over to a new one, trusting both */
+        ca = NULL;
     }
+    if (ca != NULL)
+        st = adopt_ca(cm, ca, err);
+    else
+        st = new_ca(cm, now, err);
     if (st == SNUG_OK)
         st = issue(cm, now, err);
     return st;
+}
+
+/* The serving certificate's rotation plan over the validity asked for: its
+ * notBefore is backdated by CERTS_BACKDATE for clock skew, and counting that
+ * would renew a short-lived certificate (validity under 2.5 x the backdate)
+ * on every tick. */
+static certs_rotation serving_plan(const cert_manager *cm, time_t now)
+{
+    int64_t validity = cm->validity ? cm->validity : CERTS_SERVING_DEFAULT_VALIDITY;
+    time_t not_before = certs_bundle_not_before(cm->serving);
+    time_t not_after = certs_bundle_not_after(cm->serving);
+
+    if (not_after - validity > not_before)
+        not_before = not_after - validity;
+    return certs_rotation_plan(not_before, not_after, now, cm->renew_before);
+}
+
+static void deliver_ca_bundle(cert_manager *cm, time_t now);
+
+/* The bundle reached whoever must trust it (or nobody needs it). */
+static bool bundle_delivered(const cert_manager *cm)
+{
+    return !cm->ca_bundle_dirty || cm->on_ca_bundle == NULL;
 }
 
 static void self_tick(cert_manager *cm, time_t now)
@@ -197,13 +236,26 @@ static void self_tick(cert_manager *cm, time_t now)
     snug_err err;
     snug_status st = SNUG_OK;
     certs_rotation ca_plan = certs_should_rotate(cm->ca, now, 0);
-    certs_rotation plan = certs_should_rotate(cm->serving, now, cm->renew_before);
+    certs_rotation plan = serving_plan(cm, now);
 
     if (ca_plan.renew) {
         snug_log(LOG_INFO, "certs", "rotating the CA", "reason", ca_plan.reason, NULL);
         st = new_ca(cm, now, &err);
+        cm->reissue_after_bundle = st == SNUG_OK;
     }
-    if (st == SNUG_OK && (plan.renew || ca_plan.renew)) {
+    if (st == SNUG_OK && cm->reissue_after_bundle) {
+        /* Keep serving the old certificate until the API server trusts the
+         * new CA, or every admission would fail its TLS check. */
+        deliver_ca_bundle(cm, now);
+        if (!bundle_delivered(cm)) {
+            cm->next_check = now + 1;
+            return;
+        }
+        cm->reissue_after_bundle = false;
+        plan.renew = true;
+        plan.reason = "the CA changed";
+    }
+    if (st == SNUG_OK && plan.renew) {
         snug_log(LOG_INFO, "certs", "rotating the serving certificate", "reason", plan.reason,
                  NULL);
         st = issue(cm, now, &err);
@@ -214,7 +266,7 @@ static void self_tick(cert_manager *cm, time_t now)
         cm->next_check = now + 5;
         return;
     }
-    plan = certs_should_rotate(cm->serving, now, cm->renew_before);
+    plan = serving_plan(cm, now);
     ca_plan = certs_should_rotate(cm->ca, now, 0);
     cm->next_check = plan.next_check < ca_plan.next_check ? plan.next_check : ca_plan.next_check;
 }
@@ -272,8 +324,8 @@ static snug_status copy_config(cert_manager *cm, const cert_manager_config *cfg,
     size_t i;
 
     if (cfg->n_dns > CERT_STRS_MAX || cfg->n_ips > CERT_STRS_MAX)
-        return snug_err_set(err, SNUG_ERR_INVALID, "at most %d DNS names and %d IPs",
-                            CERT_STRS_MAX, CERT_STRS_MAX);
+        return snug_err_set(err, SNUG_ERR_INVALID, "at most %d DNS names and %d IPs", CERT_STRS_MAX,
+                            CERT_STRS_MAX);
     for (i = 0; i < cfg->n_dns; i++)
         cm->dns[cm->n_dns++] = strdup(cfg->dns_names[i]);
     for (i = 0; i < cfg->n_ips; i++)
@@ -323,16 +375,21 @@ snug_status cert_manager_new(const cert_manager_config *cfg, tls_keeper *tls, ce
     return SNUG_OK;
 }
 
-static void deliver_ca_bundle(cert_manager *cm)
+static void deliver_ca_bundle(cert_manager *cm, time_t now)
 {
     snug_err err;
 
-    if (!cm->ca_bundle_dirty || cm->on_ca_bundle == NULL || cm->ca_bundle == NULL)
+    if (bundle_delivered(cm) || cm->ca_bundle == NULL || now < cm->next_delivery)
         return;
     if (cm->on_ca_bundle(cm->ca_bundle, cm->on_ca_bundle_ud, &err) == SNUG_OK) {
         cm->ca_bundle_dirty = false;
+        cm->delivery_backoff = 0;
         return;
     }
+    cm->delivery_backoff = cm->delivery_backoff ? cm->delivery_backoff * 2 : 1;
+    if (cm->delivery_backoff > 60)
+        cm->delivery_backoff = 60;
+    cm->next_delivery = now + cm->delivery_backoff;
     snug_log(LOG_WARN, "certs", "cannot publish the CA bundle yet; will retry", "error", err.msg,
              NULL);
 }
@@ -345,7 +402,12 @@ void cert_manager_tick(cert_manager *cm, time_t now)
         else
             self_tick(cm, now);
     }
-    deliver_ca_bundle(cm);
+    deliver_ca_bundle(cm, now);
+}
+
+const cert_bundle *cert_manager_serving(const cert_manager *cm)
+{
+    return cm->serving;
 }
 
 const char *cert_manager_ca_bundle(const cert_manager *cm)

@@ -77,6 +77,9 @@ void cert_manager_tick(cert_manager *cm, time_t now);
  * NULL). Borrowed until the next tick. */
 const char *cert_manager_ca_bundle(const cert_manager *cm);
 
+/* The certificate in service (borrowed until the next tick). */
+const cert_bundle *cert_manager_serving(const cert_manager *cm);
+
 void cert_manager_free(cert_manager *cm);
 
 #endif
