@@ -176,6 +176,13 @@ static enum MHD_Result answer_readyz(server *s, struct MHD_Connection *c)
     return send_text(c, MHD_HTTP_OK, "ok\n");
 }
 
+static bool expects_continue(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+    return v != NULL && strcasecmp(v, "100-continue") == 0;
+}
+
 /* First call for a request: set up the context and check the headers. */
 static enum MHD_Result request_begin(server *s, struct MHD_Connection *c, const char *url,
                                      const char *method, void **con_cls)
@@ -193,6 +200,10 @@ static enum MHD_Result request_begin(server *s, struct MHD_Connection *c, const 
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_ACQ_REL);
     }
     *con_cls = ctx;
+    /* A client waiting for "100 Continue" gets the 413 instead of uploading
+     * a body we would throw away. */
+    if (ctx->reject_status == MHD_HTTP_CONTENT_TOO_LARGE && expects_continue(c))
+        return answer_reject(s, c, ctx);
     return MHD_YES;
 }
 
@@ -205,9 +216,8 @@ static enum MHD_Result take_upload(req_ctx *ctx, const char *data, size_t *size)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     server *s = cls;
     req_ctx *ctx = *con_cls;
@@ -258,9 +268,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- metrics listener ---------------------------------------------------- */
 
 static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     dynbuf out;
     struct MHD_Response *r;
@@ -334,8 +343,7 @@ static snug_status start_tls_daemon(server *s, const server_config *cfg, snug_er
     s->tls_daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_HTTPS_CERT_CALLBACK2, tls_keeper_retrieve, MHD_OPTION_HTTPS_PRIORITIES,
-        TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg),
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, pool_size(cfg), MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->connection_timeout ? cfg->connection_timeout : SERVER_DEFAULT_CONN_TIMEOUT,
         MHD_OPTION_CONNECTION_LIMIT,
         cfg->connection_limit ? cfg->connection_limit : SERVER_DEFAULT_CONN_LIMIT,
