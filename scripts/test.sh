@@ -87,7 +87,7 @@ if want bench; then
     stage "bench: short runs"
     for b in "$ROOT"/bench/*.sh; do
         [ -f "$b" ] || continue
-        SNUG_BENCH_SHORT=1 bash "$b"
+        SNUG_BUILD_DIR="$ROOT/build" SNUG_BENCH_SHORT=1 bash "$b"
     done
 fi
 

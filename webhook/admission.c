@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "dynbuf.h"
+#include "jsonarena.h"
 #include "log.h"
 #include "mutate.h"
 #include "workload.h"
@@ -167,7 +168,7 @@ static char *patch_base64(const cJSON *patch)
     b64 = malloc(4 * ((n + 2) / 3) + 1);
     if (b64 != NULL)
         EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)json, (int)n);
-    free(json);
+    cJSON_free(json);
     return b64;
 }
 
@@ -211,6 +212,7 @@ static snug_status answer_encode(const review *rv, const answer *a, admission_re
     snug_status st = SNUG_ERR_NOMEM;
     cJSON *root = cJSON_CreateObject();
     cJSON *resp;
+    char *printed;
 
     if (root == NULL)
         goto out;
@@ -228,7 +230,10 @@ static snug_status answer_encode(const review *rv, const answer *a, admission_re
         st = add_audit_annotations(resp, a);
     if (st != SNUG_OK)
         goto out;
-    out->body = cJSON_PrintUnformatted(root);
+    printed = cJSON_PrintUnformatted(root);
+    /* plain malloc: the body outlives the request's JSON arena */
+    out->body = printed ? strdup(printed) : NULL;
+    cJSON_free(printed);
     st = out->body ? SNUG_OK : SNUG_ERR_NOMEM;
     if (st == SNUG_OK) {
         out->body_len = strlen(out->body);
@@ -344,16 +349,20 @@ snug_status admission_handle(store *s, const char *body, size_t len, admission_r
     cJSON *root = NULL;
     review rv;
     snug_status st = SNUG_OK;
+    int arena;
 
     memset(out, 0, sizeof(*out));
     if (body == NULL || len == 0)
         return bad_request(out, "empty request body");
+    arena = jsonarena_begin(); /* every cJSON tree below dies before the end */
     root = cJSON_ParseWithLength(body, len);
     if (root == NULL)
-        return bad_request(out, "request body is not valid JSON");
-    if (review_read(root, &rv, out, &st))
+        st = bad_request(out, "request body is not valid JSON");
+    else if (review_read(root, &rv, out, &st))
         st = decide(s, &rv, out);
     cJSON_Delete(root);
+    if (arena)
+        jsonarena_end();
     return st;
 }
 

@@ -47,7 +47,9 @@ typedef struct admission_result {
 
 /* Handle one request body. Returns SNUG_OK with *out filled (free with
  * admission_result_free) for every input, also malformed ones (then
- * http_status is 400); SNUG_ERR_NOMEM is the only failure. */
+ * http_status is 400); SNUG_ERR_NOMEM is the only failure. Once
+ * jsonarena_install() was called, the request's JSON work runs in this
+ * thread's arena (lib/jsonarena.h); nothing cJSON made escapes the call. */
 snug_status admission_handle(store *s, const char *body, size_t len, admission_result *out);
 
 void admission_result_free(admission_result *r);

@@ -17,6 +17,7 @@
 #include "admission.h"
 #include "cpus.h"
 #include "dynbuf.h"
+#include "jsonarena.h"
 #include "log.h"
 #include "mutate.h"
 #include "webhook_metrics.h"
@@ -387,6 +388,7 @@ snug_status server_start(const server_config *cfg, store *st, tls_keeper *tls, s
 
     if (s == NULL)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    jsonarena_install();
     s->store = st;
     s->tls = tls;
     s->max_body = cfg->max_body ? cfg->max_body : SERVER_DEFAULT_MAX_BODY;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "admission.h"
+#include "jsonarena.h"
 #include "store.h"
 #include "test.h"
 #include "yamljson.h"
@@ -235,9 +236,19 @@ static void test_bad_requests(void)
     store_free(s);
 }
 
+/* The same cases with the per-request JSON arena the server installs: a
+ * cJSON object escaping the window would crash or leak here (ASan). */
+static void test_with_arena(void)
+{
+    jsonarena_install();
+    test_golden_reviews();
+    test_bad_requests();
+}
+
 int main(void)
 {
     RUN(test_golden_reviews);
     RUN(test_bad_requests);
+    RUN(test_with_arena);
     return TEST_DONE();
 }

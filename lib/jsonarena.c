@@ -1,0 +1,177 @@
+/* jsonarena.c -- per-thread bump allocation behind cJSON's hooks. */
+#include "jsonarena.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#define ARENA_ALIGN 16u
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t used;
+    size_t cap;
+    unsigned char data[];
+} chunk;
+
+typedef struct arena {
+    chunk *head; /* newest first; the last one is kept across windows */
+    size_t total;
+    bool open;
+} arena;
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_key;
+static bool g_installed;
+static __thread arena *t_arena;
+
+static bool in_chunk(const chunk *c, const void *p)
+{
+    const unsigned char *b = p;
+
+    return b >= c->data && b < c->data + c->cap;
+}
+
+static bool arena_owns(const arena *a, const void *p)
+{
+    const chunk *c;
+
+    for (c = a->head; c != NULL; c = c->next) {
+        if (in_chunk(c, p))
+            return true;
+    }
+    return false;
+}
+
+static chunk *chunk_new(void)
+{
+    chunk *c = malloc(sizeof(chunk) + JSONARENA_CHUNK);
+
+    if (c == NULL)
+        return NULL;
+    c->next = NULL;
+    c->used = 0;
+    c->cap = JSONARENA_CHUNK;
+    return c;
+}
+
+static void *arena_alloc(arena *a, size_t n)
+{
+    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    chunk *c = a->head;
+
+    if (n == 0 || n > JSONARENA_BIG || a->total + need > JSONARENA_BUDGET)
+        return malloc(n);
+    if (c == NULL || c->cap - c->used < need) {
+        c = chunk_new();
+        if (c == NULL)
+            return malloc(n);
+        c->next = a->head;
+        a->head = c;
+    }
+    a->total += need;
+    c->used += need;
+    return c->data + c->used - need;
+}
+
+static void *hook_malloc(size_t n)
+{
+    arena *a = t_arena;
+
+    if (a == NULL || !a->open)
+        return malloc(n);
+    return arena_alloc(a, n);
+}
+
+static void hook_free(void *p)
+{
+    arena *a = t_arena;
+
+    if (p == NULL)
+        return;
+    if (a != NULL && a->open && arena_owns(a, p))
+        return;
+    free(p);
+}
+
+static void arena_destroy(void *v)
+{
+    arena *a = v;
+    chunk *c;
+
+    if (a == NULL)
+        return;
+    c = a->head;
+    while (c != NULL) {
+        chunk *next = c->next;
+
+        free(c);
+        c = next;
+    }
+    free(a);
+}
+
+static void install_once(void)
+{
+    cJSON_Hooks hooks = {hook_malloc, hook_free};
+
+    if (pthread_key_create(&g_key, arena_destroy) != 0)
+        return;
+    cJSON_InitHooks(&hooks);
+    g_installed = true;
+}
+
+void jsonarena_install(void)
+{
+    pthread_once(&g_once, install_once);
+}
+
+int jsonarena_begin(void)
+{
+    arena *a = t_arena;
+
+    if (!g_installed)
+        return 0;
+    if (a == NULL) {
+        a = calloc(1, sizeof(*a));
+        if (a == NULL || pthread_setspecific(g_key, a) != 0) {
+            free(a);
+            return 0;
+        }
+        t_arena = a;
+    }
+    if (a->open)
+        return 0;
+    a->open = true;
+    a->total = 0;
+    return 1;
+}
+
+void jsonarena_end(void)
+{
+    arena *a = t_arena;
+    chunk *c;
+
+    if (a == NULL || !a->open)
+        return;
+    a->open = false;
+    /* keep the oldest chunk (the tail) for the next window */
+    while (a->head != NULL && a->head->next != NULL) {
+        c = a->head;
+        a->head = c->next;
+        free(c);
+    }
+    if (a->head != NULL)
+        a->head->used = 0;
+    a->total = 0;
+}
+
+size_t jsonarena_used(void)
+{
+    arena *a = t_arena;
+
+    return (a != NULL && a->open) ? a->total : 0;
+}

@@ -1,0 +1,47 @@
+/* jsonarena.h -- a per-thread bump allocator for the cJSON trees of one
+ * request.
+ *
+ * Answering an AdmissionReview parses a ~6 KB document into hundreds of
+ * cJSON nodes and strings, copies the Pod, builds a patch and prints the
+ * answer: over a thousand small malloc/free pairs, which cost more than the
+ * parsing itself. Inside jsonarena_begin()/jsonarena_end() on a thread, every
+ * allocation cJSON makes on that thread comes from large chunks owned by the
+ * arena, cJSON's frees of them cost nothing, and jsonarena_end() hands the
+ * chunks back for the next request in one step.
+ *
+ * Rules (the price of speed):
+ *  - every cJSON object created inside the window must be deleted, or simply
+ *    dropped, before jsonarena_end(); none may escape it. Copy out what must
+ *    outlive the request (e.g. the response text) with plain malloc.
+ *  - objects created outside the window may be read, and deleted, inside it:
+ *    the free hook recognises arena memory and passes anything else to free().
+ *  - allocations larger than JSONARENA_BIG, or beyond the arena's byte
+ *    budget, go to malloc() as usual (and are freed normally).
+ * Threads without an open window use malloc/free unchanged. Every thread has
+ * its own arena (thread-local), released when the thread exits.
+ */
+#ifndef SNUG_JSONARENA_H
+#define SNUG_JSONARENA_H
+
+#include <stddef.h>
+
+#define JSONARENA_CHUNK  (64u * 1024u)         /* bytes per chunk */
+#define JSONARENA_BIG    (16u * 1024u)         /* larger requests use malloc */
+#define JSONARENA_BUDGET (16u * 1024u * 1024u) /* per window, then malloc */
+
+/* Install the cJSON hooks (once per process; safe to call many times and
+ * from any thread). Until then, begin/end do nothing. */
+void jsonarena_install(void);
+
+/* Open this thread's window. Windows do not nest: a second begin is a no-op
+ * that returns 0; the first returns 1. */
+int jsonarena_begin(void);
+
+/* Close this thread's window and recycle its memory (one chunk is kept for
+ * the next window, the rest is released). */
+void jsonarena_end(void);
+
+/* Bytes handed out in this thread's current window (for tests). */
+size_t jsonarena_used(void);
+
+#endif
