@@ -142,6 +142,26 @@ snug_status jsonfield_array(const cJSON *obj, const char *key, const char *path,
     return SNUG_OK;
 }
 
+snug_status jsonfield_section(const cJSON *obj, const char *key, const char *path,
+                              const char *const *allowed, const cJSON **out, char *fp, size_t cap,
+                              snug_err *err)
+{
+    const cJSON *o = NULL;
+    snug_status st = jsonfield_object(obj, key, path, &o, err);
+
+    *out = NULL;
+    if (st != SNUG_OK || o == NULL)
+        return st;
+    jsonfield_path(fp, cap, path, key);
+    if (allowed != NULL) {
+        st = jsonfield_check_keys(o, fp, allowed, err);
+        if (st != SNUG_OK)
+            return st;
+    }
+    *out = o;
+    return SNUG_OK;
+}
+
 snug_status jsonfield_string(const cJSON *obj, const char *key, const char *path, const char **out,
                              snug_err *err)
 {

@@ -55,6 +55,16 @@ snug_status jsonfield_string(const cJSON *obj, const char *key, const char *path
 snug_status jsonfield_bool(const cJSON *obj, const char *key, const char *path, bool *out,
                            snug_err *err);
 
+/* Enter the optional object member `key` of obj, the way every nested
+ * section of a validated object is read: on success *out is the member
+ * (borrowed) and fp (cap bytes) holds its path "<path>.<key>" for the
+ * getters that read inside it; when `allowed` is not NULL its members are
+ * checked as jsonfield_check_keys() does. Absent or null: SNUG_OK with *out
+ * NULL. Not an object, or an unknown member: SNUG_ERR_INVALID, *out NULL. */
+snug_status jsonfield_section(const cJSON *obj, const char *key, const char *path,
+                              const char *const *allowed, const cJSON **out, char *fp, size_t cap,
+                              snug_err *err);
+
 /* A number that is an integer (no fractional part) in [min, max]:
  * "must be an integer, got 1.5", "must be between 1 and 3600, got 0". */
 snug_status jsonfield_int64(const cJSON *obj, const char *key, const char *path, int64_t min,

@@ -65,10 +65,9 @@ static snug_status parse_amounts(const cJSON *obj, const char *key, const char *
     const cJSON *o = NULL;
     fpath fp;
 
-    TRY(jsonfield_object(obj, key, path, &o, err));
+    TRY(jsonfield_section(obj, key, path, NULL, &o, fp, sizeof(fp), err));
     if (o == NULL)
         return SNUG_OK;
-    jsonfield_path(fp, sizeof(fp), path, key);
     TRY(jsonfield_quantity(o, "cpu", fp, JSONFIELD_MILLI, &out->cpu_milli, err));
     return jsonfield_quantity(o, "memory", fp, JSONFIELD_UNITS, &out->mem_bytes, err);
 }
@@ -81,10 +80,9 @@ static snug_status parse_go(const cJSON *c, const char *path, rec_container *rc,
     int64_t bytes = 0;
     fpath fp;
 
-    TRY(jsonfield_object(c, "go", path, &o, err));
+    TRY(jsonfield_section(c, "go", path, NULL, &o, fp, sizeof(fp), err));
     if (o == NULL)
         return SNUG_OK;
-    jsonfield_path(fp, sizeof(fp), path, "go");
     TRY(jsonfield_int64(o, "gomaxprocs", fp, 0, INT32_MAX, &rc->gomaxprocs, err));
     TRY(jsonfield_string(o, "gomemlimit", fp, &s, err));
     if (s == NULL)
@@ -106,10 +104,9 @@ static snug_status parse_observed_cpu(const cJSON *obs, const char *path, rec_ob
     const cJSON *cpu = NULL;
     fpath fp;
 
-    TRY(jsonfield_object(obs, "cpu", path, &cpu, err));
+    TRY(jsonfield_section(obs, "cpu", path, NULL, &cpu, fp, sizeof(fp), err));
     if (cpu == NULL)
         return SNUG_OK;
-    jsonfield_path(fp, sizeof(fp), path, "cpu");
     TRY(jsonfield_quantity(cpu, "p50", fp, JSONFIELD_MILLI, &o->cpu_p50_milli, err));
     TRY(jsonfield_quantity(cpu, "p90", fp, JSONFIELD_MILLI, &o->cpu_p90_milli, err));
     TRY(jsonfield_quantity(cpu, "p99", fp, JSONFIELD_MILLI, &o->cpu_p99_milli, err));
@@ -121,10 +118,9 @@ static snug_status parse_observed(const cJSON *c, const char *path, rec_observed
     const cJSON *obs = NULL;
     fpath fp;
 
-    TRY(jsonfield_object(c, "observed", path, &obs, err));
+    TRY(jsonfield_section(c, "observed", path, NULL, &obs, fp, sizeof(fp), err));
     if (obs == NULL)
         return SNUG_OK;
-    jsonfield_path(fp, sizeof(fp), path, "observed");
     TRY(parse_observed_cpu(obs, fp, o, err));
     TRY(jsonfield_quantity(obs, "memoryPeak", fp, JSONFIELD_UNITS, &o->memory_peak_bytes, err));
     TRY(jsonfield_int64(obs, "oomKills", fp, 0, INT64_MAX, &o->oom_kills, err));
