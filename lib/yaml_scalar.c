@@ -266,10 +266,15 @@ void yj_resolve_plain(const char *s, size_t n, yj_scalar *out)
         return;
     }
     if (s[0] == '.') {
-        /* strconv.ParseFloat on ".5", ".5e3" ... */
+        /* strconv.ParseFloat on ".5", ".5e3" ...; one that overflows to
+         * infinity stays a string, as it does for kubectl */
         if (yj_float_syntax(s, n)) {
-            out->kind = YJ_FLOAT;
-            out->num = strtod(s, NULL);
+            double d = strtod(s, NULL);
+
+            if (!isinf(d)) {
+                out->kind = YJ_FLOAT;
+                out->num = d;
+            }
         }
         return;
     }

@@ -188,6 +188,7 @@ static void test_scalar_typing(void)
         {"0e5", "0"},
         /* strings that look a bit like numbers or words */
         {"1e400", "\"1e400\""},
+        {".5e999", "\".5e999\""}, /* overflows: stays a string, as for kubectl */
         {"0x", "\"0x\""},
         {"0o", "\"0o\""},
         {"0xG", "\"0xG\""},
