@@ -21,10 +21,10 @@ case "$seconds" in '' | *[!0-9]*) echo "usage: $0 [seconds] [target...]" >&2; ex
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${SNUG_FUZZ_BUILD:-$root/build-fuzz}
 
-# -fsanitize=fuzzer-no-link gives the libraries coverage instrumentation too;
-# without it libFuzzer only sees the edges of the fuzz target's own file.
+# CMake adds -fsanitize=fuzzer-no-link with SNUG_FUZZ, which gives the libraries
+# coverage instrumentation too (else libFuzzer sees only the target file).
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DSNUG_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
