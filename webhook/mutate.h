@@ -9,7 +9,9 @@
  *  - resources: requests (and limits per cpuLimit/memoryLimit strategies) from
  *    the recommendation's target, or the policy defaults when there is none;
  *    `IfMissing` fills only unset values (values the LimitRanger plugin
- *    defaulted count as unset), `Always` sets the recommendation; clamped to
+ *    defaulted count as unset; a request next to a limit the user wrote is
+ *    set: the API server copies the limit into it), `Always` sets the
+ *    recommendation (a default never replaces the user's); clamped to
  *    minAllowed/maxAllowed, then to the namespace LimitRange (min, max,
  *    maxLimitRequestRatio), always keeping request <= limit; CPU rounded up to
  *    a millicore, memory up to a MiB; written in canonical quantity form.
@@ -32,7 +34,7 @@
  *    least 1) when there is one, else from the recommendation's upper bound
  *    (or the request) rounded up, at least 2. Never when the container sets
  *    the variable in `env`, or has any `envFrom` (which might set it): then a
- *    warning says so.
+ *    warning says so, unless `env` already holds the value snug would set.
  *  - modes: policy or container mode Off, or the Pod annotation
  *    snug.dev/mode: off, skip; Audit computes everything but returns an empty
  *    patch, the would-be patch in `would_patch`, and a warning saying what it

@@ -9,8 +9,9 @@
  *    least 1); without: the recommendation's go.gomaxprocs, else its CPU
  *    upper bound rounded up, else the CPU request rounded up, at least 2.
  * The limits are the final ones (after this run's resources and the
- * LimitRange defaults). A variable named in `env` is never overwritten; any
- * `envFrom` might set it, so it is skipped; both with a warning.
+ * LimitRange defaults). A variable named in `env` is never overwritten (with
+ * a warning, unless it already holds the value snug would set); any
+ * `envFrom` might set it, so it is skipped with a warning.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,9 +67,10 @@ static int64_t gomemlimit(const mut_ctx *x, const mut_container *mc)
     return lim > 0 ? lim : 0;
 }
 
+/* Whole cores, rounded up, without overflow for milli near INT64_MAX. */
 static int64_t cores_up(int64_t milli)
 {
-    return milli <= 0 ? 0 : (milli + 999) / 1000;
+    return milli <= 0 ? 0 : milli / 1000 + (milli % 1000 != 0);
 }
 
 static int64_t gomaxprocs(const mut_ctx *x, const mut_container *mc)
@@ -107,6 +109,24 @@ static void check_user_gomemlimit(mut_ctx *x, const mut_container *mc, const cJS
              mc->name, v->valuestring, gerr.msg);
 }
 
+/* Does the env entry already hold what snug would set? The same text, or
+ * for GOMEMLIMIT the same byte count ("900MiB" = "943718400B"). Such an entry
+ * is left as is without a warning: a Pod rendered by `snug-webhook mutate`
+ * and admitted again is already right. */
+static bool already_set(const cJSON *entry, const char *name, const char *value)
+{
+    const cJSON *v = mut_get(entry, "value");
+    int64_t have, want;
+
+    if (!cJSON_IsString(v) || mut_get(entry, "valueFrom") != NULL)
+        return false;
+    if (strcmp(v->valuestring, value) == 0)
+        return true;
+    return strcmp(name, "GOMEMLIMIT") == 0 &&
+           gosize_parse(v->valuestring, &have, NULL) == SNUG_OK &&
+           gosize_parse(value, &want, NULL) == SNUG_OK && have == want;
+}
+
 static snug_status add_var(mut_ctx *x, mut_container *mc, const char *name, const char *value)
 {
     const cJSON *env = mut_get(mc->orig, "env"), *from = mut_get(mc->orig, "envFrom");
@@ -114,6 +134,8 @@ static snug_status add_var(mut_ctx *x, mut_container *mc, const char *name, cons
     cJSON *e;
     snug_status st;
 
+    if (entry != NULL && already_set(entry, name, value))
+        return SNUG_OK;
     if (entry != NULL) {
         mut_warn(x, "container %s: %s is set in env; left as is", mc->name, name);
         if (strcmp(name, "GOMEMLIMIT") == 0)

@@ -44,6 +44,10 @@ typedef struct mut_res {
     bool bad_req, bad_lim; /* present but not a valid quantity */
     int64_t req0, lim0;    /* values as given (when present and valid) */
     bool lr_req, lr_lim;   /* filled by the LimitRanger plugin */
+    bool user_lim;         /* the limit is the user's (present, not LimitRanger's) */
+    bool user_req;         /* the request is the user's: written by them, or implied
+                            * by user_lim (the API server copies a missing request
+                            * from the limit, so the user asked for request = limit) */
     int64_t req, lim;      /* planned values; RES_UNSET = absent */
     bool set_req, set_lim; /* snug decided these values */
     bool rec_driven;       /* the request follows the recommendation */

@@ -5,8 +5,9 @@
  * defaulting (a missing request takes the limit) and the LimitRanger plugin
  * (missing values take the LimitRange defaults): mut_eff_req/mut_eff_lim.
  * snug may change a value it set itself, one the LimitRanger plugin filled
- * in, or one that is missing; never one the user wrote. What it cannot fix
- * it reports in a warning.
+ * in, or one that is missing; never one the user wrote (a request missing
+ * next to a user's limit is the user's: the API server copies the limit).
+ * What it cannot fix it reports in a warning.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,14 +20,15 @@ static int64_t amount(const res_amounts *a, int res)
     return res == MUT_CPU ? a->cpu_milli : a->mem_bytes;
 }
 
+/* A request implied by a user's limit is the user's too (user_req). */
 static bool may_req(const mut_res *r)
 {
-    return r->set_req || !r->has_req || r->lr_req;
+    return r->set_req || !r->user_req;
 }
 
 static bool may_lim(const mut_res *r)
 {
-    return r->set_lim || !r->has_lim || r->lr_lim;
+    return r->set_lim || !r->user_lim;
 }
 
 /* The values being checked for one container and resource. */
@@ -204,12 +206,25 @@ void mut_limits_container(mut_ctx *x, mut_container *mc)
 
 /* --- type: Pod ----------------------------------------------------------- */
 
+/* Sums over containers are kept in 128 bits: each value is below 2^63, so
+ * no Pod can overflow them, and a total above int64 is still exact.
+ * fmt_total() writes one in canonical form (cpu in millicores, memory in
+ * bytes). */
+static void fmt_total(int res, __int128 v, char *buf)
+{
+    quantity q = {v * (res == MUT_CPU ? 1000000 : 1000000000),
+                  res == MUT_CPU ? QUANTITY_DECIMAL_SI : QUANTITY_BINARY_SI};
+
+    if (quantity_format_str(&q, buf, QUANTITY_STR_MAX) != SNUG_OK)
+        snprintf(buf, QUANTITY_STR_MAX, "(too large)");
+}
+
 /* The Pod's total as Kubernetes counts it: regular containers plus native
  * sidecars, or an init container plus the sidecars started before it when
  * that is larger. *ok is false when a value is unknown (bad quantity). */
-static int64_t pod_total(const mut_ctx *x, int res, bool lim, int64_t *main_sum, bool *ok)
+static __int128 pod_total(const mut_ctx *x, int res, bool lim, __int128 *main_sum, bool *ok)
 {
-    int64_t sum = 0, sidecars = 0, init_max = 0;
+    __int128 sum = 0, sidecars = 0, init_max = 0;
     size_t i;
 
     *ok = true;
@@ -242,13 +257,29 @@ static bool owned(const mut_ctx *x, const mut_container *mc, int res, bool lim)
     return x->res_enabled && mc->active && mc->res_ok && (lim ? r->set_lim : r->set_req);
 }
 
-static int64_t scaled(int res, int64_t v, int64_t num, int64_t den)
+/* How low a value snug set may be scaled: a limit not below a request snug
+ * does not own (the user's), else reorder() would raise it back and the
+ * total would be above the bound again. Requests have no floor. */
+static int64_t scale_floor(const mut_container *mc, int res, bool lim)
 {
-    __int128 s = (__int128)v * num / den;
+    const mut_res *r = &mc->r[res];
+    int64_t v = lim ? r->lim : r->req;
+
+    if (!lim || r->set_req || r->req == RES_UNSET || r->req < 0)
+        return 0;
+    return r->req < v ? r->req : v;
+}
+
+/* bottom + (v - bottom) x room / excess (bottom = the floor), memory rounded
+ * down to a MiB but not below the floor. room < excess, so the result is at
+ * most v. */
+static int64_t scaled(int res, int64_t v, int64_t bottom, __int128 room, __int128 excess)
+{
+    __int128 s = bottom + (__int128)(v - bottom) * room / excess;
 
     if (res == MUT_MEM && s >= 1048576)
         s -= s % 1048576;
-    return (int64_t)s;
+    return s < bottom ? bottom : (int64_t)s;
 }
 
 /* Record "<container> <old> to <new>" in the list of what was scaled. */
@@ -262,19 +293,23 @@ static void note_change(dynbuf *changes, const mut_container *mc, int res, int64
 }
 
 /* Scale down what snug set in regular containers and sidecars so the sum
- * fits `hi`. Returns false when that cannot work. */
-static bool scale_main(mut_ctx *x, int res, bool lim, int64_t sum, int64_t hi, dynbuf *changes)
+ * fits `hi`: the part of each value above its floor, in proportion.
+ * Returns false when that cannot work. */
+static bool scale_main(mut_ctx *x, int res, bool lim, __int128 sum, int64_t hi, dynbuf *changes)
 {
-    int64_t own = 0;
+    __int128 own = 0, floors = 0, room;
     size_t i;
 
     for (i = 0; i < x->n; i++) {
         mut_container *mc = &x->cs[i];
 
-        if (mc->kind != MUT_INIT && owned(x, mc, res, lim))
+        if (mc->kind != MUT_INIT && owned(x, mc, res, lim)) {
             own += lim ? mc->r[res].lim : mc->r[res].req;
+            floors += scale_floor(mc, res, lim);
+        }
     }
-    if (own <= 0 || sum - own >= hi)
+    room = hi - (sum - own) - floors; /* for the parts above the floors */
+    if (own - floors <= 0 || room < 0 || (room == 0 && floors == 0))
         return false;
     for (i = 0; i < x->n; i++) {
         mut_container *mc = &x->cs[i];
@@ -282,7 +317,7 @@ static bool scale_main(mut_ctx *x, int res, bool lim, int64_t sum, int64_t hi, d
 
         if (mc->kind == MUT_INIT || !owned(x, mc, res, lim))
             continue;
-        *v = scaled(res, *v, hi - (sum - own), own);
+        *v = scaled(res, *v, scale_floor(mc, res, lim), room, own - floors);
         if (*v != old)
             note_change(changes, mc, res, old, *v);
     }
@@ -292,7 +327,7 @@ static bool scale_main(mut_ctx *x, int res, bool lim, int64_t sum, int64_t hi, d
 /* Cap init containers snug set whose total (with earlier sidecars) is above hi. */
 static void cap_inits(mut_ctx *x, int res, bool lim, int64_t hi, dynbuf *changes)
 {
-    int64_t sidecars = 0;
+    __int128 sidecars = 0;
     size_t i;
 
     for (i = 0; i < x->n; i++) {
@@ -305,24 +340,24 @@ static void cap_inits(mut_ctx *x, int res, bool lim, int64_t hi, dynbuf *changes
         if (mc->kind == MUT_SIDECAR)
             sidecars += v;
         if (mc->kind != MUT_INIT || v + sidecars <= hi || !owned(x, mc, res, lim) ||
-            hi - sidecars <= 0)
+            hi - sidecars <= 0 || hi - sidecars < scale_floor(mc, res, lim))
             continue;
-        note_change(changes, mc, res, *p, hi - sidecars);
-        *p = hi - sidecars;
+        note_change(changes, mc, res, *p, (int64_t)(hi - sidecars));
+        *p = (int64_t)(hi - sidecars);
     }
 }
 
 static void pod_max(mut_ctx *x, int res, bool lim, int64_t hi)
 {
     char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
-    int64_t main_sum, total;
+    __int128 main_sum, total;
     dynbuf changes;
     bool ok;
 
     total = pod_total(x, res, lim, &main_sum, &ok);
     if (!ok || total <= hi)
         return;
-    mut_format(res, total, a, sizeof(a));
+    fmt_total(res, total, a);
     mut_format(res, hi, b, sizeof(b));
     dynbuf_init(&changes, 512);
     if (main_sum > hi)
@@ -367,7 +402,8 @@ void mut_limits_pod(mut_ctx *x)
 {
     const limitrange_bounds *b = x->in->limits;
     char a[QUANTITY_STR_MAX], c[QUANTITY_STR_MAX];
-    int64_t main_sum, total, lo;
+    __int128 main_sum, total;
+    int64_t lo;
     bool ok;
     int res;
 
@@ -384,7 +420,7 @@ void mut_limits_pod(mut_ctx *x)
         lo = amount(&b->pod_min, res);
         total = pod_total(x, res, false, &main_sum, &ok);
         if (lo != RES_UNSET && ok && total < lo) {
-            mut_format(res, total, a, sizeof(a));
+            fmt_total(res, total, a);
             mut_format(res, lo, c, sizeof(c));
             mut_warn(x, "Pod total %s requests %s is below the LimitRange Pod min %s",
                      mut_res_name(res), a, c);

@@ -2,6 +2,9 @@
  *
  * Per container and resource (cpu, memory):
  *  - "missing" = absent, or filled by the LimitRanger plugin (its annotation);
+ *    a request is not missing when the user wrote the limit: the API server
+ *    copies the limit into a missing request, so the user asked for
+ *    request = limit (QoS Guaranteed when both resources do so);
  *  - the base request is the recommendation's target for the container, else
  *    the policy's defaults.requests; none -> the resource is left alone;
  *  - rounded (cpu to a millicore, memory up to a MiB), then clamped to
@@ -9,7 +12,8 @@
  *  - IfMissing writes only missing values; Always also overwrites the user's
  *    request with the recommendation (a policy default never overwrites);
  *  - limits: defaults.limits when the request came from the defaults, else
- *    the strategy (None, KeepRatio, Ratio + the recommendation's limit);
+ *    the strategy (None, KeepRatio, Ratio + the recommendation's limit;
+ *    KeepRatio takes a request implied by the limit as equal to it);
  *  - then the LimitRange (mutate_limits.c), then the write.
  */
 #include <stdio.h>
@@ -62,7 +66,15 @@ static snug_status field_object(mut_ctx *x, mut_container *mc, const cJSON *pare
                         mc->idx, where, key);
 }
 
-/* Parse one quantity; a bad one marks the container and warns. */
+/* Largest amount snug computes with: 2^63-1 millicores or bytes, in nanos. */
+static __int128 max_nanos(int res)
+{
+    return (__int128)INT64_MAX * (res == MUT_CPU ? 1000000 : 1000000000);
+}
+
+/* Parse one quantity; a bad one marks the container and warns. A value
+ * beyond int64 is bad too: compared as a saturated number it would look
+ * equal to smaller ones (a limit "up to the request" would stay below it). */
 static void read_value(mut_ctx *x, mut_container *mc, const cJSON *map, const char *mapname,
                        int res, bool *has, bool *bad, int64_t *val)
 {
@@ -77,6 +89,11 @@ static void read_value(mut_ctx *x, mut_container *mc, const cJSON *map, const ch
         q.nanos = -1;
     else if (q.nanos < 0)
         snprintf(qerr.msg, sizeof(qerr.msg), "must not be negative");
+    else if (q.nanos > max_nanos(res)) {
+        snprintf(qerr.msg, sizeof(qerr.msg), "too large (above 2^63-1 %s)",
+                 res == MUT_CPU ? "millicores" : "bytes");
+        q.nanos = -1;
+    }
     if (q.nanos < 0) {
         *bad = true;
         mc->res_ok = false;
@@ -113,6 +130,8 @@ static snug_status read_container(mut_ctx *x, mut_container *mc)
         r->lr_req =
             r->has_req && (lr & (i == MUT_CPU ? LR_SET_CPU_REQUEST : LR_SET_MEMORY_REQUEST));
         r->lr_lim = r->has_lim && (lr & (i == MUT_CPU ? LR_SET_CPU_LIMIT : LR_SET_MEMORY_LIMIT));
+        r->user_lim = r->has_lim && !r->lr_lim;
+        r->user_req = (r->has_req && !r->lr_req) || r->user_lim;
         r->req = r->bad_req ? RES_UNSET : r->req0;
         r->lim = r->bad_lim ? RES_UNSET : r->lim0;
     }
@@ -160,7 +179,6 @@ static int64_t clamp_allowed(mut_ctx *x, mut_container *mc, int res, const char 
 static void plan_request(mut_ctx *x, mut_container *mc, int res)
 {
     mut_res *r = &mc->r[res];
-    bool user = r->has_req && !r->lr_req;
     int64_t base = RES_UNSET;
     bool from_rec = false;
 
@@ -172,7 +190,7 @@ static void plan_request(mut_ctx *x, mut_container *mc, int res)
     }
     if (base == RES_UNSET || base < 0)
         return;
-    if (user && !(from_rec && mc->cp.apply == APPLY_ALWAYS))
+    if (r->user_req && !(from_rec && mc->cp.apply == APPLY_ALWAYS))
         return;
     r->req = clamp_allowed(x, mc, res, "request", round_up(res, base));
     r->set_req = true;
@@ -183,15 +201,16 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
 {
     const limit_rule *rule = res == MUT_CPU ? &mc->cp.cpu_limit : &mc->cp.memory_limit;
     const mut_res *r = &mc->r[res];
-    int64_t lim = RES_UNSET, rec_lim;
-    bool user_req = r->has_req && !r->lr_req, user_lim = r->has_lim && !r->lr_lim;
+    int64_t lim = RES_UNSET, rec_lim, own_req;
 
     switch (rule->strategy) {
     case LIMIT_NONE:
         break;
     case LIMIT_KEEP_RATIO:
-        if (user_req && user_lim && r->req0 > 0 && r->lim0 != RES_UNSET)
-            lim = mut_mul_div(request, r->lim0, r->req0);
+        /* The user's own request, or their limit when they wrote only that. */
+        own_req = r->has_req && !r->lr_req ? r->req0 : r->lim0;
+        if (r->user_req && r->user_lim && own_req > 0 && r->lim0 != RES_UNSET)
+            lim = mut_mul_div(request, r->lim0, own_req);
         break;
     case LIMIT_RATIO:
         lim = mut_mul_ratio(request, rule->ratio, true);
@@ -206,7 +225,6 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
 static void plan_limit(mut_ctx *x, mut_container *mc, int res)
 {
     mut_res *r = &mc->r[res];
-    bool user_lim = r->has_lim && !r->lr_lim;
     bool rec_target = mc->rec != NULL && amount(&mc->rec->target, res) != RES_UNSET;
     int64_t request = mut_eff_req(x, mc, res), def = amount(&mc->cp.default_limits, res);
     int64_t lim;
@@ -219,7 +237,7 @@ static void plan_limit(mut_ctx *x, mut_container *mc, int res)
         lim = strategy_limit(mc, res, request);
     if (lim == RES_UNSET || lim <= 0)
         return;
-    if (user_lim && !(mc->cp.apply == APPLY_ALWAYS && r->rec_driven))
+    if (r->user_lim && !(mc->cp.apply == APPLY_ALWAYS && r->rec_driven))
         return;
     r->lim = clamp_allowed(x, mc, res, "limit", round_up(res, lim));
     r->set_lim = true;

@@ -169,13 +169,13 @@ static const mcase limit_cases[] = {
      false,
      {C0 "/requests/cpu=\"6\"", C0 "/limits/cpu=\"8\"",
       "W~container app: cpu limit 12 lowered to maxAllowed 8", "nW=1"}},
-    {"IfMissing leaves a user limit alone",
+    {"IfMissing leaves a user limit alone, and the request it implies",
      POD1("{name: app, resources: {limits: {memory: 1Gi}}}"),
      P_BASE,
      REC("target: {memory: 300Mi}"),
      {NULL},
      false,
-     {C0 "/requests/memory=300Mi", C0 "/limits/memory=1Gi", "nW=0"}},
+     {C0 "/requests/memory=~", C0 "/limits/memory=1Gi", C0 "/requests/cpu=50m", "nW=0"}},
     {"Ratio from the user's own request",
      POD1("{name: app, resources: {requests: {memory: 200Mi}}}"),
      P_BASE,
@@ -199,9 +199,9 @@ static const mcase limit_cases[] = {
      {NULL},
      false,
      {C0 "/limits/memory=300Mi"}},
-    {"request capped to a user limit",
+    {"Always: request capped to a user limit",
      POD1("{name: app, resources: {limits: {cpu: 100m}}}"),
-     P_BASE,
+     "{resources: {apply: Always}, " RES_ONLY "}",
      REC("target: {cpu: 250m}"),
      {NULL},
      false,
@@ -307,6 +307,28 @@ static const mcase limitrange_cases[] = {
      false,
      {C0 "/requests/cpu=900m", C0 "/limits/cpu=900m", C1 "/requests/cpu=100m",
       C1 "/limits/cpu=100m", "W~lowered what snug set: b 400m to 100m"}},
+    {"LimitRange Pod max: a limit snug set stays above the user's request",
+     "{spec: {containers: [{name: a, resources: {requests: {memory: 5Gi}}}, {name: b}]}}",
+     P_BASE,
+     "[{name: b, target: {memory: 2Gi}}]",
+     {"[{type: Pod, max: {memory: 6Gi}}]"},
+     false,
+     {C0 "/requests/memory=5Gi", C0 "/limits/memory=5Gi", C1 "/requests/memory=1Gi",
+      C1 "/limits/memory=1Gi",
+      "W~Pod total memory limits 7Gi is above the LimitRange Pod max 6Gi: lowered what snug set: "
+      "b 2Gi to 1Gi",
+      "!W~kept at the request set by the user"}},
+    {"LimitRange Pod max: only the part above a user's request is scaled",
+     "{spec: {containers: [{name: a, resources: {requests: {cpu: 600m}}}, {name: b}]}}",
+     "{resources: {cpuLimit: {strategy: Ratio, ratio: 2}}, " RES_ONLY "}",
+     "[{name: b, target: {cpu: 300m}}]",
+     {"[{type: Pod, max: {cpu: '1500m'}}]"},
+     false,
+     {C0 "/requests/cpu=600m", C0 "/limits/cpu=1050m", C1 "/requests/cpu=300m",
+      C1 "/limits/cpu=450m",
+      "W~Pod total cpu limits 1800m is above the LimitRange Pod max 1500m: lowered what snug set: "
+      "a 1200m to 1050m, b 600m to 450m",
+      "!W~Pod total cpu requests"}},
     {"LimitRange Pod max that cannot be met is reported",
      "{spec: {containers: [{name: a, resources: {requests: {cpu: 1200m}, limits: {cpu: 1200m}}}, "
      "{name: b}]}}",
@@ -338,6 +360,188 @@ static const mcase limitrange_cases[] = {
      false,
      {C0 "/requests/cpu=600m", "/spec/initContainers/0/resources/requests/cpu=900m",
       "!W~Pod total"}},
+};
+
+/* A request the user left out next to a limit they wrote is not missing: the
+ * API server copies the limit into it, so the user asked for request = limit
+ * (QoS Guaranteed when cpu and memory both do). */
+#define LR_ANN(what)                                                                               \
+    "{metadata: {name: p, annotations: {kubernetes.io/limit-ranger: \"LimitRanger plugin "         \
+    "set: " what                                                                                   \
+    "\"}}, spec: {containers: [{name: app, resources: {limits: {cpu: 500m, memory: 256Mi}}}]}}"
+#define LIMITS_ONLY POD1("{name: app, resources: {limits: {cpu: 500m, memory: 256Mi}}}")
+
+static const mcase qos_cases[] = {
+    {"limits only: no default request under them (stays Guaranteed)",
+     LIMITS_ONLY,
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {C0 "/requests=~", C0 "/limits/cpu=500m", C0 "/limits/memory=256Mi", "ops=0",
+      "changed=", ANN "=~", "nW=0"}},
+    {"limits only, IfMissing: the recommendation does not move the implied request",
+     LIMITS_ONLY,
+     P_BASE,
+     REC("target: {cpu: 200m, memory: 300Mi}, limits: {memory: 512Mi}"),
+     {NULL},
+     false,
+     {C0 "/requests=~", C0 "/limits/memory=256Mi", "ops=0", "nW=0"}},
+    {"limits only, Always: no default either",
+     LIMITS_ONLY,
+     "{resources: {apply: Always}, " RES_ONLY "}",
+     NULL,
+     {NULL},
+     false,
+     {"ops=0", "nW=0"}},
+    {"limits only, Always: the recommendation sets the request, the limit rule follows",
+     LIMITS_ONLY,
+     "{resources: {apply: Always}, " RES_ONLY "}",
+     REC("target: {cpu: 200m, memory: 300Mi}"),
+     {NULL},
+     false,
+     {C0 "/requests/cpu=200m", C0 "/requests/memory=300Mi", C0 "/limits/cpu=500m",
+      C0 "/limits/memory=300Mi", "nW=0"}},
+    {"limits only, Always + KeepRatio: the implied ratio is 1",
+     LIMITS_ONLY,
+     "{resources: {apply: Always, cpuLimit: {strategy: KeepRatio}}, " RES_ONLY "}",
+     REC("target: {cpu: 200m, memory: 300Mi}"),
+     {NULL},
+     false,
+     {C0 "/requests/cpu=200m", C0 "/limits/cpu=200m", C0 "/requests/memory=300Mi",
+      C0 "/limits/memory=300Mi", "nW=0"}},
+    {"a limit on one resource only implies that request only",
+     POD1("{name: app, resources: {limits: {memory: 256Mi}}}"),
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {C0 "/requests/cpu=50m", C0 "/requests/memory=~", C0 "/limits/memory=256Mi",
+      C0 "/limits/cpu=~", "ops=2"}},
+    {"limits only on an init container and a sidecar",
+     "{spec: {initContainers: [{name: init, resources: {limits: {cpu: 1, memory: 1Gi}}}, {name: "
+     "side, restartPolicy: Always, resources: {limits: {cpu: 1, memory: 1Gi}}}], containers: "
+     "[{name: app}]}}",
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {"/spec/initContainers/0/resources/requests=~", "/spec/initContainers/1/resources/requests=~",
+      C0 "/requests/cpu=50m"}},
+    {"limits LimitRanger defaulted do not imply a request",
+     LR_ANN("cpu, memory limit for container app"),
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {C0 "/requests/cpu=50m", C0 "/requests/memory=64Mi", C0 "/limits/memory=64Mi",
+      C0 "/limits/cpu=500m", "nW=0"}},
+    {"limits LimitRanger defaulted: the recommendation fills the request",
+     LR_ANN("cpu, memory request for container app; cpu, memory limit for container app"),
+     P_BASE,
+     REC("target: {cpu: 200m, memory: 300Mi}"),
+     {NULL},
+     false,
+     {C0 "/requests/cpu=200m", C0 "/requests/memory=300Mi", C0 "/limits/memory=300Mi",
+      C0 "/limits/cpu=500m", "nW=0"}},
+    {"a LimitRanger-defaulted cpu limit beside a user memory limit",
+     LR_ANN("cpu limit for container app"),
+     P_BASE,
+     REC("target: {cpu: 200m, memory: 300Mi}"),
+     {NULL},
+     false,
+     {C0 "/requests/cpu=200m", C0 "/requests/memory=~", C0 "/limits/cpu=500m",
+      C0 "/limits/memory=256Mi"}},
+    {"the implied request is the user's for the LimitRange too",
+     POD1("{name: app, resources: {limits: {cpu: '2'}}}"),
+     P_BASE,
+     NULL,
+     {"[{type: Container, max: {cpu: '1'}}]"},
+     false,
+     {C0 "/requests/cpu=~", C0 "/limits/cpu=\"2\"",
+      "W~container app: cpu limit 2 is not within LimitRange max 1; the API server will refuse",
+      "W~container app: cpu request 2 is not within LimitRange max 1; the API server will "
+      "refuse"}},
+    {"an implied request meets maxLimitRequestRatio",
+     POD1("{name: app, resources: {limits: {cpu: '2', memory: 1Gi}}}"),
+     P_BASE,
+     REC("target: {cpu: 100m, memory: 100Mi}"),
+     {"[{type: Container, maxLimitRequestRatio: {cpu: '2', memory: '2'}}]"},
+     false,
+     {"ops=0", "nW=0"}},
+};
+
+/* Quantities at the edge of int64 (a quantity above it saturates). */
+static const mcase huge_cases[] = {
+    {"Pod total of two huge user values does not wrap",
+     "{spec: {containers: [{name: a, resources: {requests: {memory: 7Ei}, limits: {memory: 7Ei}}}, "
+     "{name: b, resources: {requests: {memory: 7Ei}, limits: {memory: 7Ei}}}]}}",
+     P_BASE,
+     NULL,
+     {"[{type: Pod, max: {memory: 6Gi}}]"},
+     false,
+     {C0 "/requests/memory=7Ei", C1 "/limits/memory=7Ei",
+      "W~Pod total memory limits 16140901064495857664 is above the LimitRange Pod max 6Gi; the "
+      "API server will refuse",
+      "W~Pod total memory requests 16140901064495857664 is above the LimitRange Pod max 6Gi; the "
+      "API server will refuse"}},
+    {"a request beyond int64 leaves the container alone (fuzzer: Pod total)",
+     "{spec: {containers: [{name: a, resources: {requests: {memory: '1e25'}}}, {name: b}]}}",
+     P_BASE,
+     NULL,
+     {"[{type: Pod, max: {memory: 6Gi}}]"},
+     false,
+     {C0 "/requests/memory=\"1e25\"", C0 "/limits=~", C1 "/limits/memory=64Mi",
+      "W~container a: resources.requests.memory: too large (above 2^63-1 bytes); its resources "
+      "are left alone",
+      "!W~Pod total", "nW=1"}},
+    {"a cpu limit beyond int64 too",
+     POD1("{name: a, resources: {limits: {cpu: 9223372036854775808m}}}"),
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {"W~container a: resources.limits.cpu: too large (above 2^63-1 millicores)", "ops=0"}},
+    {"2^63-1 millicores exactly is understood",
+     POD1("{name: a, resources: {requests: {cpu: 9223372036854775807m}}}"),
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {C0 "/requests/cpu=9223372036854775807m", C0 "/requests/memory=64Mi", "nW=0"}},
+    {"binary quantities are capped at 2^63-1 as Kubernetes does",
+     POD1("{name: a, resources: {requests: {memory: 16Ei}}}"),
+     P_BASE,
+     NULL,
+     {NULL},
+     false,
+     {C0 "/requests/memory=16Ei", C0 "/limits/memory=\"9223372036854775807\"", "!W~too large"}},
+    {"huge init container and sidecars",
+     "{spec: {initContainers: [{name: s1, restartPolicy: Always, resources: {requests: {cpu: "
+     "'9000000000000000'}}}, {name: s2, restartPolicy: Always, resources: {requests: {cpu: "
+     "'9000000000000000'}}}, {name: init, resources: {requests: {cpu: '9000000000000000'}}}], "
+     "containers: [{name: a}]}}",
+     P_BASE,
+     NULL,
+     {"[{type: Pod, max: {cpu: '4'}}]"},
+     false,
+     {C0 "/requests/cpu=50m",
+      "W~Pod total cpu requests 27P is above the LimitRange Pod max 4; the API server will "
+      "refuse"}},
+    {"a huge recommendation against a Pod max",
+     "{spec: {containers: [{name: app}, {name: b}]}}",
+     "{resources: {maxAllowed: {cpu: '9000000000000000', memory: 7Ei}, cpuLimit: {strategy: "
+     "Ratio, ratio: 2}}, " RES_ONLY "}",
+     "[{name: app, target: {cpu: '9000000000000000', memory: 7Ei}}, {name: b, target: {cpu: "
+     "'9000000000000000', memory: 7Ei}}]",
+     {"[{type: Pod, max: {cpu: '4', memory: 8Gi}}]"},
+     false,
+     {C0 "/requests/cpu=\"2\"", C1 "/requests/cpu=\"2\"", C0 "/requests/memory=4Gi",
+      C1 "/limits/memory=4Gi",
+      "W~Pod total cpu limits 18P is above the LimitRange Pod max 4: lowered what snug set: app "
+      "9P to 2, b 9P to 2",
+      "W~Pod total memory limits 16140901064495857664 is above the LimitRange Pod max 8Gi: "
+      "lowered what snug set: app 7Ei to 4Gi, b 7Ei to 4Gi"}},
 };
 
 static const mcase odd_cases[] = {
@@ -448,7 +652,7 @@ static const mcase odd_cases[] = {
      NULL,
      {NULL},
      false,
-     {C0 "/requests/cpu=50m", C0 "/limits/cpu=\"1\""}},
+     {C0 "/requests/cpu=~", C0 "/requests/memory=64Mi", C0 "/limits/cpu=\"1\""}},
     {"pod-level resources leave container resources alone",
      "{spec: {resources: {limits: {cpu: '2'}}, containers: [{name: a}]}}",
      P_BASE,
@@ -634,6 +838,16 @@ static void test_limitrange(void)
     h_run_table(limitrange_cases, ARRAY_LEN(limitrange_cases));
 }
 
+static void test_qos(void)
+{
+    h_run_table(qos_cases, ARRAY_LEN(qos_cases));
+}
+
+static void test_huge(void)
+{
+    h_run_table(huge_cases, ARRAY_LEN(huge_cases));
+}
+
 static void test_odd_input(void)
 {
     h_run_table(odd_cases, ARRAY_LEN(odd_cases));
@@ -757,6 +971,8 @@ int main(void)
     RUN(test_resources);
     RUN(test_limits);
     RUN(test_limitrange);
+    RUN(test_qos);
+    RUN(test_huge);
     RUN(test_odd_input);
     RUN(test_containers);
     RUN(test_modes);

@@ -9,6 +9,13 @@
 #define VAR(n, v) "{\"name\":\"" n "\",\"value\":\"" v "\"}"
 #define RES(r, l) "resources: {requests: " r ", limits: " l "}"
 
+static const cJSON *mut_env(const cJSON *pod, int i)
+{
+    return cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "spec"), "containers"), i),
+        "env");
+}
+
 static const mcase goenv_cases[] = {
     {"GOMEMLIMIT from a 512Mi limit; no GOMAXPROCS under a CPU limit",
      GO_POD("{name: app, " RES("{cpu: 500m, memory: 512Mi}", "{cpu: '2', memory: 512Mi}") "}"),
@@ -150,6 +157,96 @@ static const mcase goenv_cases[] = {
      {NULL},
      false,
      {ENV "/1=" VAR("GOMAXPROCS", "2"), ENV "/2=~", "!W~not valid"}},
+    {"a user GOMEMLIMIT and GOMAXPROCS equal to snug's: no warning",
+     GO_POD("{name: app, env: [{name: GOMEMLIMIT, value: 60397977B}, {name: GOMAXPROCS, value: "
+            "'2'}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {ENV "=[" VAR("GOMEMLIMIT", "60397977B") "," VAR("GOMAXPROCS", "2") "]", "nW=0",
+      "changed=resources"}},
+    {"a user GOMEMLIMIT of the same bytes in another unit: no warning",
+     GO_POD("{name: app, resources: {requests: {cpu: 1, memory: 1000Mi}, limits: {cpu: 1, "
+            "memory: 1000Mi}}, env: [{name: GOMEMLIMIT, value: 943718400B}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {ENV "=[" VAR("GOMEMLIMIT", "943718400B") "]", "nW=0", "ops=0"}},
+    {"a user GOMAXPROCS that differs still warns",
+     GO_POD("{name: app, env: [{name: GOMEMLIMIT, value: 60397977B}, {name: GOMAXPROCS, value: "
+            "'3'}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {"W~container app: GOMAXPROCS is set in env; left as is", "!W~GOMEMLIMIT", "nW=1"}},
+    {"a user GOMEMLIMIT one byte off still warns",
+     GO_POD("{name: app, env: [{name: GOMEMLIMIT, value: 60397976B}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {"W~container app: GOMEMLIMIT is set in env; left as is", "nW=1"}},
+    {"the last of duplicate entries decides",
+     GO_POD("{name: app, env: [{name: GOMAXPROCS, value: '2'}, {name: GOMAXPROCS, value: '5'}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {"W~container app: GOMAXPROCS is set in env; left as is"}},
+    {"the right value from valueFrom is not known: warns",
+     GO_POD("{name: app, env: [{name: GOMAXPROCS, value: '2', valueFrom: {configMapKeyRef: "
+            "{name: c, key: k}}}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {"W~container app: GOMAXPROCS is set in env; left as is"}},
+    {"an equal value in env wins over envFrom",
+     GO_POD("{name: app, env: [{name: GOMAXPROCS, value: '2'}], envFrom: [{configMapRef: {name: "
+            "cfg}}]}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {"!W~GOMAXPROCS", "W~container app: GOMEMLIMIT not set: it may be set by envFrom", "nW=1"}},
+    {"a CPU request beyond int64 (fuzzer)",
+     GO_POD("{name: app, resources: {requests: {cpu: '10000000000000000'}}}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {ENV "=[" VAR("GOMAXPROCS", "2") "]", "W~resources.requests.cpu: too large"}},
+    {"GOMAXPROCS from a CPU request at the int64 edge",
+     GO_POD("{name: app, resources: {requests: {cpu: 9223372036854775807m}}}"),
+     P_GO,
+     NULL,
+     {NULL},
+     false,
+     {ENV "/1=" VAR("GOMAXPROCS", "9223372036854776")}},
+    {"GOMAXPROCS Always from a CPU limit at the int64 edge",
+     GO_POD("{name: app, resources: {limits: {cpu: 9223372036854775807m}}}"),
+     "{goRuntime: {gomaxprocs: Always}, " NO_PROBES "}",
+     NULL,
+     {NULL},
+     false,
+     {ENV "/1=" VAR("GOMAXPROCS", "9223372036854776")}},
+    {"GOMAXPROCS from the largest recommended upper bound",
+     "{spec: {containers: [{name: app}]}}",
+     P_GO,
+     "[{name: app, runtime: go, target: {cpu: 100m}, upperBound: {cpu: 9P}}]",
+     {NULL},
+     false,
+     {ENV "/1=" VAR("GOMAXPROCS", "9000000000000000")}},
+    {"GOMEMLIMIT from 8Ei (capped at 2^63-1 as Kubernetes does)",
+     GO_POD("{name: app, resources: {limits: {memory: 8Ei}}}"),
+     "{goRuntime: {gomaxprocs: Never}, " NO_PROBES "}",
+     NULL,
+     {NULL},
+     false,
+     {ENV "=[" VAR("GOMEMLIMIT", "8301034833169298226B") "]"}},
     {"duplicate env names",
      GO_POD("{name: app, env: [{name: GOMAXPROCS, value: '3'}, {name: GOMAXPROCS, value: '4'}]}"),
      P_GO,
@@ -254,8 +351,52 @@ static void test_goenv(void)
     h_run_table(goenv_cases, ARRAY_LEN(goenv_cases));
 }
 
+/* A Pod rendered by the engine and given to it again (a GitOps render, then
+ * the webhook at admission) changes nothing and warns about nothing. */
+static void test_render_twice(void)
+{
+    static const mcase first = {
+        "first run",
+        NULL,
+        "{goRuntime: {gomaxprocs: Always}, " NO_PROBES "}",
+        "[{name: app, runtime: go, target: {cpu: 250m, memory: 300Mi}, upperBound: {cpu: 1300m}}, "
+        "{name: side, runtime: go, target: {cpu: 100m, memory: 1000Mi}}]",
+        {NULL},
+        false,
+        {"changed=resources,go-env", "nW=0"}};
+    static const mcase again = {
+        "second run on the first run's output",
+        NULL,
+        "{goRuntime: {gomaxprocs: Always}, " NO_PROBES "}",
+        "[{name: app, runtime: go, target: {cpu: 250m, memory: 300Mi}, upperBound: {cpu: 1300m}}, "
+        "{name: side, runtime: go, target: {cpu: 100m, memory: 1000Mi}}]",
+        {NULL},
+        false,
+        {"ops=0", "nW=0", "changed="}};
+    cJSON *pod = h_yaml("{spec: {containers: [{name: app}, {name: side, resources: {limits: "
+                        "{cpu: 2}}}]}}");
+    policy *pol = h_policy(first.policy);
+    recommendation *rec = h_rec(first.rec);
+    mutate_input in = {pod, "shop", NULL, NULL, pol, rec, true};
+    mutate_result r;
+
+    h_run_pod(&first, pod);
+    T_CASE("render twice");
+    CHECK_INT_EQ(mutate_pod(&in, &r, NULL), SNUG_OK);
+    if (r.mutated != NULL) {
+        CHECK(cJSON_GetArraySize(mut_env(r.mutated, 0)) == 2);
+        CHECK(cJSON_GetArraySize(mut_env(r.mutated, 1)) == 2);
+        h_run_pod(&again, r.mutated);
+    }
+    mutate_result_free(&r);
+    recommendation_free(rec);
+    policy_free(pol);
+    cJSON_Delete(pod);
+}
+
 int main(void)
 {
     RUN(test_goenv);
+    RUN(test_render_twice);
     return TEST_DONE();
 }
