@@ -339,7 +339,7 @@ def test_status_apply_on_a_crd(cluster, kc, namespace, tmp_path):
     status = dict(widget, status={"phase": "Ready", "observed": 3})
     out = kc.one("apply-status", res, write_tmp(tmp_path, "ws.yaml", status))
     assert out["object"]["status"] == {"phase": "Ready", "observed": 3}
-    live = cluster.get_json("-n", namespace, "widget", "w", "--show-managed-fields")
+    live = cluster.get_json("-n", namespace, "widgets.e2e.snug.dev", "w", "--show-managed-fields")
     assert live["status"] == {"phase": "Ready", "observed": 3}
     assert live["spec"] == {"size": 3}
     entries = [m for m in live["metadata"]["managedFields"] if m["manager"] == "snug-e2e"]
@@ -347,7 +347,7 @@ def test_status_apply_on_a_crd(cluster, kc, namespace, tmp_path):
     # the main resource ignores status, the status subresource ignores spec
     widget["status"] = {"phase": "Ignored"}
     kc.one("apply", res, write_tmp(tmp_path, "w2.yaml", widget))
-    assert cluster.get_json("-n", namespace, "widget", "w")["status"]["phase"] == "Ready"
+    assert cluster.get_json("-n", namespace, "widgets.e2e.snug.dev", "w")["status"]["phase"] == "Ready"
 
 
 def test_json_and_merge_patch(cluster, kc, namespace):
