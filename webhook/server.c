@@ -22,6 +22,11 @@
 #include "mutate.h"
 #include "webhook_metrics.h"
 
+/* Per-connection pool for headers and read buffers (bodies go to our own
+ * dynbuf): the API server sends small headers, and 10 000 idle keep-alive
+ * connections must stay cheap. */
+#define SERVER_CONN_MEMORY (16u * 1024u)
+
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
 
 struct server {
@@ -349,7 +354,8 @@ static snug_status start_tls_daemon(server *s, const server_config *cfg, snug_er
         MHD_OPTION_CONNECTION_LIMIT,
         cfg->connection_limit ? cfg->connection_limit : SERVER_DEFAULT_CONN_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)SERVER_CONN_MEMORY, MHD_OPTION_END);
     if (s->tls_daemon == NULL)
         return snug_err_set(err, SNUG_ERR_IO, "cannot start the TLS listener on %s:%u",
                             cfg->address ? cfg->address : "0.0.0.0", cfg->port);
