@@ -85,6 +85,7 @@ fi
 
 if want bench; then
     stage "bench: short runs"
+    "$ROOT/build/bench_admission" 2000
     for b in "$ROOT"/bench/*.sh; do
         [ -f "$b" ] || continue
         SNUG_BUILD_DIR="$ROOT/build" SNUG_BENCH_SHORT=1 bash "$b"
