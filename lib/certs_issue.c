@@ -108,7 +108,7 @@ snug_status certs_ca_create(const certs_ca_opts *opts, cert_bundle **out, snug_e
         rc = certs_build_cert(&spec, key, NULL, key, &x, err);
     if (rc != SNUG_OK) {
         EVP_PKEY_free(key);
-        return snug_err_prefix(err, "creating CA");
+        return snug_err_wrap(err, rc, "creating CA");
     }
     return bundle_from_cert(x, key, NULL, out, err);
 }
@@ -222,7 +222,7 @@ snug_status certs_issue_serving(const cert_bundle *ca, const certs_serving_opts 
         rc = certs_build_cert(&spec, key, ca->cert, ca->key, &x, err);
     if (rc != SNUG_OK) {
         EVP_PKEY_free(key);
-        return snug_err_prefix(err, "issuing serving certificate");
+        return snug_err_wrap(err, rc, "issuing serving certificate");
     }
     return bundle_from_cert(x, key, ca->cert_pem, out, err);
 }

@@ -277,3 +277,54 @@ snug_status jsonfield_quantity(const cJSON *obj, const char *key, const char *pa
     *out = n;
     return SNUG_OK;
 }
+
+static bool is_list_doc(const cJSON *doc, const char *list_kind)
+{
+    const cJSON *kind = jsonfield_get(doc, "kind");
+
+    return cJSON_IsString(kind) && kind->valuestring != NULL &&
+           (strcmp(kind->valuestring, "List") == 0 ||
+            (list_kind != NULL && strcmp(kind->valuestring, list_kind) == 0));
+}
+
+static snug_status each_item(const cJSON *list, jsonfield_doc_fn fn, void *ud, snug_err *err)
+{
+    const cJSON *items = NULL, *it;
+    size_t i = 0;
+    snug_status st = jsonfield_array(list, "items", "", &items, err);
+
+    if (st != SNUG_OK || items == NULL)
+        return st;
+    cJSON_ArrayForEach(it, items)
+    {
+        st = fn(it, ud, err);
+        if (st != SNUG_OK) {
+            snug_err_prefix(err, "items[%zu]", i);
+            return st;
+        }
+        i++;
+    }
+    return SNUG_OK;
+}
+
+snug_status jsonfield_each_doc(const cJSON *docs, const char *what, const char *list_kind,
+                               jsonfield_doc_fn fn, void *ud, snug_err *err)
+{
+    const cJSON *doc;
+    size_t n = 0;
+    snug_status st;
+
+    if (!cJSON_IsArray(docs))
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be an array, got %s", what,
+                            jsonfield_type_name(docs));
+    cJSON_ArrayForEach(doc, docs)
+    {
+        n++;
+        st = is_list_doc(doc, list_kind) ? each_item(doc, fn, ud, err) : fn(doc, ud, err);
+        if (st != SNUG_OK) {
+            snug_err_prefix(err, "document %zu", n);
+            return st;
+        }
+    }
+    return SNUG_OK;
+}

@@ -89,4 +89,13 @@ typedef enum jsonfield_unit {
 snug_status jsonfield_quantity(const cJSON *obj, const char *key, const char *path,
                                jsonfield_unit unit, int64_t *out, snug_err *err);
 
+/* Visit every object of a document stream (a cJSON array, as
+ * yaml_parse_stream returns): a document whose kind is "List" or `list_kind`
+ * contributes its `items`. `what` names the stream in the error for a
+ * non-array ("policy documents: must be an array"). fn's errors are prefixed
+ * "document N" (counted from 1) and "items[i]"; the first one stops the walk. */
+typedef snug_status (*jsonfield_doc_fn)(const cJSON *obj, void *ud, snug_err *err);
+snug_status jsonfield_each_doc(const cJSON *docs, const char *what, const char *list_kind,
+                               jsonfield_doc_fn fn, void *ud, snug_err *err);
+
 #endif

@@ -150,7 +150,7 @@ static snug_status config_load_token_file(kube_config *cfg, const char *field, s
     snug_status st = kube_token_read(cfg->token_file, &cfg->token, err);
 
     if (st != SNUG_OK)
-        return snug_err_prefix(err, "%s", field);
+        return snug_err_wrap(err, st, "%s", field);
     cfg->token_read_ms = kube_mono_ms();
     return SNUG_OK;
 }
@@ -214,7 +214,7 @@ static snug_status in_cluster_namespace(kube_config *cfg, const char *dir, snug_
     if (access(path, F_OK) == 0) {
         st = kube_token_read(path, &ns, err);
         if (st != SNUG_OK)
-            st = snug_err_prefix(err, "in-cluster namespace");
+            st = snug_err_wrap(err, st, "in-cluster namespace");
     } else {
         st = dup_str("default", &ns, &ignored);
     }
@@ -567,7 +567,7 @@ snug_status kube_config_from_doc(const cJSON *doc, const char *dir, const char *
 out:
     if (st != SNUG_OK) {
         kube_config_free(cfg);
-        return snug_err_prefix(err, "%s", source);
+        return snug_err_wrap(err, st, "%s", source);
     }
     *out = cfg;
     return SNUG_OK;

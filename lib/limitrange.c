@@ -269,7 +269,7 @@ snug_status limitrange_add(limitrange_bounds *b, const cJSON *limitrange, snug_e
         snprintf(where, sizeof(where), "spec.limits[%zu]", i++);
         st = read_item(it, &li, where, err);
         if (st != SNUG_OK)
-            return snug_err_prefix(err, "LimitRange \"%s\"", name);
+            return snug_err_wrap(err, st, "LimitRange \"%s\"", name);
         if (!cJSON_IsString(type))
             continue;
         if (strcmp(type->valuestring, "Container") == 0)

@@ -137,18 +137,10 @@ const policy *policy_set_select(const policy_set *s, const cJSON *pod_labels,
 
 /* ---- loading ----------------------------------------------------------- */
 
-static bool is_list_kind(const cJSON *doc)
-{
-    const cJSON *kind = jsonfield_get(doc, "kind");
-
-    return cJSON_IsString(kind) && kind->valuestring != NULL &&
-           (strcmp(kind->valuestring, "List") == 0 ||
-            strcmp(kind->valuestring, "SizingPolicyList") == 0);
-}
-
 /* Parse one object and add it; a name already loaded is an error. */
-static snug_status load_one(policy_set *s, const cJSON *obj, snug_err *err)
+static snug_status load_one(const cJSON *obj, void *ud, snug_err *err)
 {
+    policy_set *s = ud;
     policy *p = NULL;
     snug_status st;
 
@@ -169,51 +161,15 @@ static snug_status load_one(policy_set *s, const cJSON *obj, snug_err *err)
     return SNUG_OK;
 }
 
-static snug_status load_list(policy_set *s, const cJSON *list, snug_err *err)
-{
-    const cJSON *items = NULL, *it;
-    size_t i = 0;
-    snug_status st;
-
-    st = jsonfield_array(list, "items", "", &items, err);
-    if (st != SNUG_OK || items == NULL)
-        return st;
-    cJSON_ArrayForEach(it, items)
-    {
-        st = load_one(s, it, err);
-        if (st != SNUG_OK) {
-            snug_err_prefix(err, "items[%zu]", i);
-            return st;
-        }
-        i++;
-    }
-    return SNUG_OK;
-}
-
 snug_status policy_set_load(const cJSON *docs, policy_set **out, snug_err *err)
 {
-    policy_set *s = NULL;
-    const cJSON *doc;
-    size_t n = 0;
-    snug_status st = SNUG_OK;
+    policy_set *s = policy_set_new();
+    snug_status st;
 
     *out = NULL;
-    if (!cJSON_IsArray(docs))
-        return snug_err_set(err, SNUG_ERR_INVALID, "policy documents: must be an array, got %s",
-                            jsonfield_type_name(docs));
-    s = policy_set_new();
     if (s == NULL)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-    cJSON_ArrayForEach(doc, docs)
-    {
-        n++;
-        st = is_list_kind(doc) ? load_list(s, doc, err) : load_one(s, doc, err);
-        if (st != SNUG_OK) {
-            snug_err_prefix(err, "document %zu", n);
-            goto out;
-        }
-    }
-out:
+    st = jsonfield_each_doc(docs, "policy documents", "SizingPolicyList", load_one, s, err);
     if (st != SNUG_OK) {
         policy_set_free(s);
         return st;

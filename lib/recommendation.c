@@ -618,22 +618,20 @@ const recommendation *rec_set_find(const rec_set *s, const char *ns, const char 
 
 /* ---- loading ----------------------------------------------------------- */
 
-static bool is_list_kind(const cJSON *doc)
-{
-    const cJSON *kind = jsonfield_get(doc, "kind");
+/* Where rec_set_load puts what it parses. */
+typedef struct rec_load {
+    rec_set *set;
+    const char *default_namespace;
+} rec_load;
 
-    return cJSON_IsString(kind) && kind->valuestring != NULL &&
-           (strcmp(kind->valuestring, "List") == 0 ||
-            strcmp(kind->valuestring, "RecommendationList") == 0);
-}
-
-static snug_status load_one(rec_set *s, const cJSON *obj, const char *default_namespace,
-                            snug_err *err)
+static snug_status load_one(const cJSON *obj, void *ud, snug_err *err)
 {
+    rec_load *l = ud;
+    rec_set *s = l->set;
     recommendation *r = NULL;
     snug_status st;
 
-    st = recommendation_parse(obj, default_namespace, &r, err);
+    st = recommendation_parse(obj, l->default_namespace, &r, err);
     if (st != SNUG_OK)
         return st;
     if (rec_set_get(s, r->namespace, r->name) != NULL) {
@@ -651,55 +649,21 @@ static snug_status load_one(rec_set *s, const cJSON *obj, const char *default_na
     return SNUG_OK;
 }
 
-static snug_status load_list(rec_set *s, const cJSON *list, const char *default_namespace,
-                             snug_err *err)
-{
-    const cJSON *items = NULL, *it;
-    size_t i = 0;
-    snug_status st;
-
-    st = jsonfield_array(list, "items", "", &items, err);
-    if (st != SNUG_OK || items == NULL)
-        return st;
-    cJSON_ArrayForEach(it, items)
-    {
-        st = load_one(s, it, default_namespace, err);
-        if (st != SNUG_OK) {
-            snug_err_prefix(err, "items[%zu]", i);
-            return st;
-        }
-        i++;
-    }
-    return SNUG_OK;
-}
-
 snug_status rec_set_load(const cJSON *docs, const char *default_namespace, rec_set **out,
                          snug_err *err)
 {
-    rec_set *s;
-    const cJSON *doc;
-    size_t n = 0;
-    snug_status st = SNUG_OK;
+    rec_load l = {rec_set_new(), default_namespace};
+    snug_status st;
 
     *out = NULL;
-    if (!cJSON_IsArray(docs))
-        return snug_err_set(err, SNUG_ERR_INVALID,
-                            "recommendation documents: must be an array, got %s",
-                            jsonfield_type_name(docs));
-    s = rec_set_new();
-    if (s == NULL)
+    if (l.set == NULL)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-    cJSON_ArrayForEach(doc, docs)
-    {
-        n++;
-        st = is_list_kind(doc) ? load_list(s, doc, default_namespace, err)
-                               : load_one(s, doc, default_namespace, err);
-        if (st != SNUG_OK) {
-            snug_err_prefix(err, "document %zu", n);
-            rec_set_free(s);
-            return st;
-        }
+    st = jsonfield_each_doc(docs, "recommendation documents", "RecommendationList", load_one, &l,
+                            err);
+    if (st != SNUG_OK) {
+        rec_set_free(l.set);
+        return st;
     }
-    *out = s;
+    *out = l.set;
     return SNUG_OK;
 }

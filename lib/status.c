@@ -83,3 +83,18 @@ void snug_err_clear(snug_err *err)
     err->status = SNUG_OK;
     err->msg[0] = '\0';
 }
+
+snug_status snug_err_wrap(snug_err *err, snug_status st, const char *fmt, ...)
+{
+    char prefix[SNUG_ERR_MSG_MAX];
+    va_list ap;
+
+    if (err == NULL)
+        return st;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    snug_err_prefix(err, "%s", prefix);
+    err->status = st;
+    return st;
+}

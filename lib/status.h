@@ -45,10 +45,15 @@ const char *snug_status_str(snug_status st);
 snug_status snug_err_set(snug_err *err, snug_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefix the message already in `err` with "<prefix>: ". Returns err->status
- * (SNUG_OK when err is NULL). Used to add context while unwinding. */
+/* Prefix the message already in `err` with "<prefix>: ". Returns err->status,
+ * which is SNUG_OK when err is NULL: to return a failure, use snug_err_wrap. */
 snug_status snug_err_prefix(snug_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Prefix the message in `err` (which may be NULL) and return `st`, so a
+ * caller can write `return snug_err_wrap(err, st, "LimitRange %s", name)`. */
+snug_status snug_err_wrap(snug_err *err, snug_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Reset `err` to SNUG_OK with an empty message. */
 void snug_err_clear(snug_err *err);

@@ -65,6 +65,12 @@ static void test_status_err(void)
     CHECK_STR_EQ(err.msg, "spec.resources: bad cpu");
     CHECK_STR_EQ(snug_status_str(SNUG_ERR_GONE), "gone");
     CHECK_INT_EQ(snug_err_set(NULL, SNUG_ERR_IO, "x"), SNUG_ERR_IO);
+    /* wrap returns the failure even without an error context */
+    CHECK_INT_EQ(snug_err_wrap(NULL, SNUG_ERR_PARSE, "doc %d", 1), SNUG_ERR_PARSE);
+    snug_err_set(&err, SNUG_ERR_IO, "read failed");
+    CHECK_INT_EQ(snug_err_wrap(&err, SNUG_ERR_NOT_FOUND, "file %s", "a"), SNUG_ERR_NOT_FOUND);
+    CHECK_STR_EQ(err.msg, "file a: read failed");
+    CHECK_INT_EQ(err.status, SNUG_ERR_NOT_FOUND);
 }
 
 static char captured[LOG_LINE_MAX + 64];
