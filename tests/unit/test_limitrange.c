@@ -245,6 +245,7 @@ static void test_bad(void)
         CHECK_INT_EQ(limitrange_add(&b, lr, &err), SNUG_ERR_INVALID);
         CHECK_STR_CONTAINS(err.msg, cases[i].want);
         CHECK(memcmp(&b, &before, sizeof(b)) == 0);
+        CHECK_INT_EQ(limitrange_add(&b, lr, NULL), SNUG_ERR_INVALID); /* no error context */
         cJSON_Delete(lr);
     }
 }
