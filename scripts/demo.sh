@@ -299,11 +299,26 @@ step_controlplane() {
   echo
 }
 
+# Wait until each CRD is Established. (`kubectl wait` fails outright with
+# "accessor error" when asked the moment a CRD is created, before it has any
+# status conditions, so poll instead.)
+wait_established() {
+  local crd i st
+  for crd in "$@"; do
+    for i in $(seq 1 120); do
+      st=$(kc get crd "$crd" \
+        -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null || true)
+      [ "$st" = True ] && break
+      [ "$i" = 120 ] && die "CRD $crd not Established after 60 s"
+      sleep 0.5
+    done
+  done
+}
+
 step_install() {
   section "4. Install snug: CRDs, namespace, RBAC"
   run_kc apply -f "$REPO/manifests/crds"
-  kc wait --for=condition=Established --timeout=60s \
-    crd/sizingpolicies.snug.dev crd/recommendations.snug.dev >/dev/null
+  wait_established sizingpolicies.snug.dev recommendations.snug.dev
   run_kc apply -f "$REPO/manifests/namespace.yaml"
   run_kc apply -f "$REPO/manifests/webhook-rbac.yaml"
 }

@@ -157,6 +157,18 @@ class Cluster:
         """kubectl get ARGS -o json, parsed."""
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
+    def wait_established(self, crd, timeout=60.0):
+        """Wait until CRD `crd` (e.g. "widgets.e2e.snug.dev") is Established.
+        (`kubectl wait` fails outright with an "accessor error" when asked
+        the moment a CRD is created, before it has status conditions.)"""
+
+        def established():
+            obj = self.get_json("crd", crd)
+            conds = {c["type"]: c["status"] for c in obj.get("status", {}).get("conditions", [])}
+            return conds.get("Established") == "True"
+
+        self.wait_for(established, timeout=timeout, what="CRD %s Established" % crd)
+
     # -- raw HTTPS ---------------------------------------------------------
     def ssl_context(self):
         return ssl.create_default_context(cafile=str(self.ca_file))

@@ -323,8 +323,7 @@ spec:
 
 def test_status_apply_on_a_crd(cluster, kc, namespace, tmp_path):
     cluster.apply(CRD)
-    cluster.kubectl("wait", "--for", "condition=Established", "--timeout", "60s",
-                    "crd/widgets.e2e.snug.dev")
+    cluster.wait_established("widgets.e2e.snug.dev")
     widget = {
         "apiVersion": "e2e.snug.dev/v1",
         "kind": "Widget",

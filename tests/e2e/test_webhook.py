@@ -162,7 +162,7 @@ spec:
 def webhook(cluster, snug_build, tmp_path_factory):
     cluster.kubectl("apply", "-f", str(REPO / "manifests" / "crds"))
     for crd in ("sizingpolicies.snug.dev", "recommendations.snug.dev"):
-        cluster.kubectl("wait", "--for=condition=Established", "crd/" + crd, "--timeout=60s")
+        cluster.wait_established(crd)
     cluster.kubectl("apply", "-f", str(REPO / "manifests" / "namespace.yaml"))
     rbac = (REPO / "manifests" / "webhook-rbac.yaml").read_text()
     # The e2e configuration has its own name; grant the same rights on it.
