@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "dynbuf.h"
 #include "jsonarena.h"
 #include "log.h"
@@ -155,19 +155,15 @@ static snug_status add_warnings(cJSON *resp, const answer *a)
     return SNUG_OK;
 }
 
-/* base64 of the compact patch JSON, or NULL on NOMEM. */
+/* base64 of the compact patch JSON (plain malloc), or NULL on NOMEM. */
 static char *patch_base64(const cJSON *patch)
 {
     char *json = cJSON_PrintUnformatted(patch);
-    size_t n;
-    char *b64 = NULL;
+    char *b64;
 
     if (json == NULL)
         return NULL;
-    n = strlen(json);
-    b64 = malloc(4 * ((n + 2) / 3) + 1);
-    if (b64 != NULL)
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)json, (int)n);
+    b64 = base64_encode(json, strlen(json));
     cJSON_free(json);
     return b64;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "kube_api.h"
 #include "log.h"
 
 #define CC_UPDATE_RETRIES 5
@@ -52,8 +53,7 @@ void cluster_certs_free(cluster_certs *cc)
 
 static void remember_rv(cluster_certs *cc, const cJSON *obj)
 {
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "resourceVersion"));
+    const char *rv = kube_obj_resource_version(obj);
 
     free(cc->secret_rv);
     cc->secret_rv = rv ? strdup(rv) : NULL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube_api.h"
 #include "kube_informer.h"
 #include "log.h"
 #include "webhook_metrics.h"
@@ -33,18 +34,11 @@ static const kube_resource ks_resources[KS_COUNT] = {
 static const unsigned ks_store_bits[KS_COUNT] = {STORE_POLICIES, STORE_RECOMMENDATIONS,
                                                  STORE_NAMESPACES, STORE_LIMITRANGES, 0};
 
-static const char *meta_str(const cJSON *obj, const char *key)
-{
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-
-    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, key));
-}
-
 static void put_policy(kube_source *ks, const cJSON *obj)
 {
     policy *p = NULL;
     snug_err err;
-    const char *name = meta_str(obj, "name");
+    const char *name = kube_obj_name(obj);
 
     if (policy_parse(obj, &p, &err) != SNUG_OK) {
         snug_log(LOG_ERROR, "source", "SizingPolicy refused; it is not applied", "name", name,
@@ -64,11 +58,10 @@ static void put_rec(kube_source *ks, const cJSON *obj)
 
     if (recommendation_parse(obj, NULL, &r, &err) != SNUG_OK) {
         snug_log(LOG_WARN, "source", "Recommendation refused; it is not applied", "namespace",
-                 meta_str(obj, "namespace"), "name", meta_str(obj, "name"), "error", err.msg, NULL);
+                 kube_obj_namespace(obj), "name", kube_obj_name(obj), "error", err.msg, NULL);
         wh_metrics_source_reload("recommendations", 0);
-        if (meta_str(obj, "namespace") && meta_str(obj, "name"))
-            store_delete_recommendation(ks->store, meta_str(obj, "namespace"),
-                                        meta_str(obj, "name"));
+        if (kube_obj_namespace(obj) && kube_obj_name(obj))
+            store_delete_recommendation(ks->store, kube_obj_namespace(obj), kube_obj_name(obj));
         return;
     }
     store_put_recommendation(ks->store, r);
@@ -93,8 +86,8 @@ static const char *job_cronjob(const cJSON *job)
 
 static void apply_upsert(kube_source *ks, int kind, const cJSON *obj)
 {
-    const char *ns = meta_str(obj, "namespace");
-    const char *name = meta_str(obj, "name");
+    const char *ns = kube_obj_namespace(obj);
+    const char *name = kube_obj_name(obj);
 
     if (name == NULL)
         return;
@@ -123,8 +116,8 @@ static void apply_upsert(kube_source *ks, int kind, const cJSON *obj)
 
 static void apply_delete(kube_source *ks, int kind, const cJSON *obj)
 {
-    const char *ns = meta_str(obj, "namespace");
-    const char *name = meta_str(obj, "name");
+    const char *ns = kube_obj_namespace(obj);
+    const char *name = kube_obj_name(obj);
 
     if (name == NULL)
         return;
