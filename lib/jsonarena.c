@@ -46,16 +46,34 @@ static bool arena_owns(const arena *a, const void *p)
     return false;
 }
 
-static chunk *chunk_new(void)
+static chunk *chunk_new(size_t cap)
 {
-    chunk *c = malloc(sizeof(chunk) + JSONARENA_CHUNK);
+    chunk *c = malloc(sizeof(chunk) + cap);
 
     if (c == NULL)
         return NULL;
     c->next = NULL;
     c->used = 0;
-    c->cap = JSONARENA_CHUNK;
+    c->cap = cap;
     return c;
+}
+
+/* A block of its own for an allocation larger than JSONARENA_BIG, linked
+ * behind the head so the head stays the chunk that small ones bump in. */
+static void *arena_alloc_big(arena *a, size_t n)
+{
+    chunk *c = chunk_new(n);
+
+    if (c == NULL)
+        return NULL;
+    c->used = n;
+    if (a->head == NULL) {
+        a->head = c;
+    } else {
+        c->next = a->head->next;
+        a->head->next = c;
+    }
+    return c->data;
 }
 
 static void *arena_alloc(arena *a, size_t n)
@@ -63,12 +81,21 @@ static void *arena_alloc(arena *a, size_t n)
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     chunk *c = a->head;
 
-    if (n == 0 || n > JSONARENA_BIG || a->total + need > JSONARENA_BUDGET)
-        return malloc(n);
+    if (n == 0)
+        n = need = ARENA_ALIGN;
+    if (need < n || a->total + need > JSONARENA_BUDGET)
+        return NULL; /* overflow, or the window's budget is spent */
+    if (n > JSONARENA_BIG) {
+        void *p = arena_alloc_big(a, n);
+
+        if (p != NULL)
+            a->total += need;
+        return p;
+    }
     if (c == NULL || c->cap - c->used < need) {
-        c = chunk_new();
+        c = chunk_new(JSONARENA_CHUNK);
         if (c == NULL)
-            return malloc(n);
+            return NULL;
         c->next = a->head;
         a->head = c;
     }
@@ -153,20 +180,39 @@ int jsonarena_begin(void)
 void jsonarena_end(void)
 {
     arena *a = t_arena;
-    chunk *c;
+    chunk *keep = NULL, *c;
 
     if (a == NULL || !a->open)
         return;
     a->open = false;
-    /* keep the oldest chunk (the tail) for the next window */
-    while (a->head != NULL && a->head->next != NULL) {
+    /* keep the oldest regular chunk (the tail) for the next window */
+    while (a->head != NULL) {
         c = a->head;
         a->head = c->next;
+        if (c->next == NULL && c->cap == JSONARENA_CHUNK) {
+            keep = c;
+            break;
+        }
         free(c);
     }
-    if (a->head != NULL)
-        a->head->used = 0;
+    if (keep != NULL)
+        keep->used = 0;
+    a->head = keep;
     a->total = 0;
+}
+
+bool jsonarena_owns(const void *p)
+{
+    const arena *a = t_arena;
+
+    return p != NULL && a != NULL && a->open && arena_owns(a, p);
+}
+
+void jsonarena_delete(cJSON *item)
+{
+    if (item == NULL || jsonarena_owns(item))
+        return;
+    cJSON_Delete(item);
 }
 
 size_t jsonarena_used(void)

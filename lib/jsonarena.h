@@ -15,19 +15,27 @@
  *    outlive the request (e.g. the response text) with plain malloc.
  *  - objects created outside the window may be read, and deleted, inside it:
  *    the free hook recognises arena memory and passes anything else to free().
- *  - allocations larger than JSONARENA_BIG, or beyond the arena's byte
- *    budget, go to malloc() as usual (and are freed normally).
+ *  - inside a window every allocation comes from the arena: one larger than
+ *    JSONARENA_BIG gets a block of its own, freed with the window. So a tree
+ *    built inside the window from fresh nodes lives entirely in the arena and
+ *    need not be walked to be freed (jsonarena_delete).
+ *  - a window holds at most JSONARENA_BUDGET bytes: beyond it allocations
+ *    fail (cJSON reports out of memory), so one hostile request cannot make a
+ *    thread take more than that.
  * Threads without an open window use malloc/free unchanged. Every thread has
  * its own arena (thread-local), released when the thread exits.
  */
 #ifndef SNUG_JSONARENA_H
 #define SNUG_JSONARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #define JSONARENA_CHUNK  (64u * 1024u)         /* bytes per chunk */
-#define JSONARENA_BIG    (16u * 1024u)         /* larger requests use malloc */
-#define JSONARENA_BUDGET (16u * 1024u * 1024u) /* per window, then malloc */
+#define JSONARENA_BIG    (16u * 1024u)         /* larger ones get a block of their own */
+#define JSONARENA_BUDGET (64u * 1024u * 1024u) /* per window, then allocations fail */
 
 /* Install the cJSON hooks (once per process; safe to call many times and
  * from any thread). Until then, begin/end do nothing. */
@@ -40,6 +48,15 @@ int jsonarena_begin(void);
 /* Close this thread's window and recycle its memory (one chunk is kept for
  * the next window, the rest is released). */
 void jsonarena_end(void);
+
+/* Whether `p` is memory of this thread's open window. */
+bool jsonarena_owns(const void *p);
+
+/* Free a tree: nothing to do when its root lives in this thread's open
+ * window (jsonarena_end reclaims it, without walking it), cJSON_Delete
+ * otherwise. Only for trees built inside the window from fresh nodes: a node
+ * made outside and moved into such a tree would leak. NULL is fine. */
+void jsonarena_delete(cJSON *item);
 
 /* Bytes handed out in this thread's current window (for tests). */
 size_t jsonarena_used(void);

@@ -239,7 +239,7 @@ static snug_status answer_encode(const review *rv, const answer *a, admission_re
         out->changed = a->changed;
     }
 out:
-    cJSON_Delete(root);
+    jsonarena_delete(root);
     return st;
 }
 
@@ -303,6 +303,7 @@ static snug_status decide_pod(store *s, const review *rv, admission_result *out)
     in.rec = in.policy ? find_rec(s, rv->object, rv->namespace) : NULL;
     in.limits = store_limits(s, rv->namespace);
     in.is_create = true;
+    in.in_place = true; /* nothing reads the request's Pod after the engine */
     st = mutate_pod(&in, &mr, &err);
     store_read_unlock(s);
     if (st == SNUG_OK) {
@@ -356,7 +357,7 @@ snug_status admission_handle(store *s, const char *body, size_t len, admission_r
         st = bad_request(out, "request body is not valid JSON");
     else if (review_read(root, &rv, out, &st))
         st = decide(s, &rv, out);
-    cJSON_Delete(root);
+    jsonarena_delete(root); /* in the arena: nothing to walk */
     if (arena)
         jsonarena_end();
     return st;

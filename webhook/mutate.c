@@ -2,7 +2,10 @@
  * Audit, the snug.dev/mutated annotation, and the result.
  *
  * A run works on a deep copy of the Pod through the jsonpatch builder, so the
- * copy is always "Pod + patch" and the input is never touched. Audit runs the
+ * copy is always "Pod + patch" and the input is never touched -- unless the
+ * caller gives the Pod up (in_place): then the last run of the request
+ * patches the input itself and the copy (a walk and an allocation per node,
+ * a tenth of an admission request's cost) is saved. Audit runs the
  * engine with the held containers active and keeps only its patch
  * (would_patch); when only some containers are in Audit, a second run with
  * those containers left alone gives the real patch.
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonarena.h"
 #include "mutate_internal.h"
 
 #define MODE_ANNOTATION   "snug.dev/mode"
@@ -30,8 +34,8 @@ typedef struct run_out {
 
 static void run_out_free(run_out *ro)
 {
-    cJSON_Delete(ro->doc);
-    cJSON_Delete(ro->ops);
+    jsonarena_delete(ro->doc);
+    jsonarena_delete(ro->ops);
     mut_warnings_free(&ro->warn);
     dynbuf_free(&ro->held_details);
     memset(ro, 0, sizeof(*ro));
@@ -201,6 +205,19 @@ static void held_summary(mut_ctx *x, run_out *ro)
     }
 }
 
+/* Whether some container may be held back (a container override with mode
+ * Audit), which takes a second run from the untouched Pod. */
+static bool policy_may_hold(const policy *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_containers; i++) {
+        if (p->containers[i].has_mode && p->containers[i].mode == POLICY_MODE_AUDIT)
+            return true;
+    }
+    return false;
+}
+
 static void ctx_free(mut_ctx *x)
 {
     size_t i;
@@ -209,14 +226,15 @@ static void ctx_free(mut_ctx *x)
         dynbuf_free(&x->cs[i].details);
     free(x->cs);
     jsonpatch_free(x->jp);
-    cJSON_Delete(x->doc);
+    jsonarena_delete(x->doc);
     mut_warnings_free(&x->warn);
 }
 
 /* One pass of the engine. hold: leave the containers in Audit alone;
- * audit_all: every container is in Audit. */
-static snug_status engine_run(const mutate_input *in, bool hold, bool audit_all, run_out *ro,
-                              snug_err *err)
+ * audit_all: every container is in Audit; borrow: patch in->pod itself (only
+ * when in->in_place, for the last run): ro->doc is then NULL. */
+static snug_status engine_run(const mutate_input *in, bool hold, bool audit_all, bool borrow,
+                              run_out *ro, snug_err *err)
 {
     mut_ctx x;
     snug_status st;
@@ -227,7 +245,7 @@ static snug_status engine_run(const mutate_input *in, bool hold, bool audit_all,
     x.pol = in->policy;
     x.annotations = pod_annotations(in->pod);
     x.err = err;
-    x.doc = cJSON_Duplicate(in->pod, 1);
+    x.doc = borrow ? (cJSON *)in->pod : cJSON_Duplicate(in->pod, 1);
     x.jp = x.doc ? jsonpatch_new(x.doc) : NULL;
     st = x.jp ? SNUG_OK : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     if (st == SNUG_OK)
@@ -245,9 +263,11 @@ static snug_status engine_run(const mutate_input *in, bool hold, bool audit_all,
         ro->changed = x.changed;
         ro->warn = x.warn;
         memset(&x.warn, 0, sizeof(x.warn));
-        ro->doc = x.doc;
+        ro->doc = borrow ? NULL : x.doc;
         x.doc = NULL;
     }
+    if (borrow)
+        x.doc = NULL; /* the caller's */
     ctx_free(&x);
     if (st != SNUG_OK)
         run_out_free(ro);
@@ -310,9 +330,9 @@ static snug_status skip(const mutate_input *in, mutate_result *out, const char *
     char buf[512];
     mut_warnings none;
 
-    out->mutated = cJSON_Duplicate(in->pod, 1);
+    out->mutated = in->in_place ? NULL : cJSON_Duplicate(in->pod, 1);
     out->skipped = strdup(why);
-    if (out->mutated == NULL || out->skipped == NULL)
+    if ((out->mutated == NULL && !in->in_place) || out->skipped == NULL)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     if (warn) {
         memset(&none, 0, sizeof(none));
@@ -332,7 +352,7 @@ static snug_status finish_audit(const mutate_input *in, mutate_result *out, run_
     char *msg;
     snug_status st;
 
-    st = engine_run(in, false, a == NULL, &b, err);
+    st = engine_run(in, false, a == NULL, in->in_place, &b, err);
     if (st != SNUG_OK)
         return st;
     msg = audit_warning(in, &b);
@@ -356,12 +376,14 @@ static snug_status finish_audit(const mutate_input *in, mutate_result *out, run_
          * own warnings describe changes that were not made). */
         memset(&none, 0, sizeof(none));
         out->changed = b.changed;
-        out->mutated = cJSON_Duplicate(in->pod, 1);
+        out->mutated = in->in_place ? NULL : cJSON_Duplicate(in->pod, 1);
         take_warnings(out, msg, &none);
     }
     free(msg);
     run_out_free(&b);
-    return out->mutated ? SNUG_OK : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    if (out->mutated == NULL && !(in->in_place && a == NULL))
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    return SNUG_OK;
 }
 
 static snug_status run_modes(const mutate_input *in, mutate_result *out, snug_err *err)
@@ -380,7 +402,7 @@ static snug_status run_modes(const mutate_input *in, mutate_result *out, snug_er
     }
     if ((mode != NULL && strcasecmp(mode, "audit") == 0) || in->policy->mode == POLICY_MODE_AUDIT)
         return finish_audit(in, out, NULL, err);
-    st = engine_run(in, true, false, &a, err);
+    st = engine_run(in, true, false, in->in_place && !policy_may_hold(in->policy), &a, err);
     if (st != SNUG_OK)
         return st;
     if (a.any_held) {
@@ -425,9 +447,9 @@ void mutate_result_free(mutate_result *r)
 
     if (r == NULL)
         return;
-    cJSON_Delete(r->patch);
-    cJSON_Delete(r->mutated);
-    cJSON_Delete(r->would_patch);
+    jsonarena_delete(r->patch);
+    jsonarena_delete(r->mutated);
+    jsonarena_delete(r->would_patch);
     free(r->skipped);
     for (i = 0; i < r->n_warnings; i++)
         free(r->warnings[i]);

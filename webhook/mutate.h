@@ -70,11 +70,15 @@ typedef struct mutate_input {
     const policy *policy;            /* the winning policy; NULL: nothing to do */
     const recommendation *rec;       /* NULL: no recommendation yet */
     bool is_create;                  /* probes are only added on CREATE */
+    bool in_place;                   /* the caller gives `pod` up: the engine may patch it itself
+                                        instead of a copy, and leaves it in an unspecified state;
+                                        out->mutated may then be NULL */
 } mutate_input;
 
 typedef struct mutate_result {
     cJSON *patch;       /* owned; RFC 6902 ops against in->pod; [] when nothing changes */
-    cJSON *mutated;     /* owned; in->pod with the patch applied (a copy of it if none) */
+    cJSON *mutated;     /* owned; in->pod with the patch applied (a copy of it if none);
+                           may be NULL with in_place */
     cJSON *would_patch; /* owned; Audit only: the patch it would have applied, else NULL */
     unsigned changed;   /* MUTATED_* bits: what changed (Audit: would change) */
     bool audit;         /* true when Audit mode held the changes back */

@@ -51,7 +51,7 @@ static void test_foreign_objects_and_nesting(void)
     CHECK_INT_EQ(jsonarena_begin(), 0); /* no nesting */
     inside = cJSON_Duplicate(outside, 1);
     cJSON_AddItemToObject(inside, "copy", cJSON_Duplicate(outside, 1));
-    big = cJSON_malloc(JSONARENA_BIG + 1); /* goes to malloc */
+    big = cJSON_malloc(JSONARENA_BIG + 1); /* a block of its own */
     CHECK(big != NULL);
     cJSON_free(big);
     cJSON_Delete(outside); /* a foreign tree freed inside the window */
@@ -60,20 +60,74 @@ static void test_foreign_objects_and_nesting(void)
     jsonarena_end(); /* closing twice is harmless */
 }
 
-static void test_budget_falls_back_to_malloc(void)
+static void test_budget_is_a_hard_limit(void)
 {
-    size_t n = JSONARENA_BUDGET / 1024 + 64, i;
+    size_t n = JSONARENA_BUDGET / 1024 + 64, i, got = 0;
     void **ptrs = calloc(n, sizeof(void *));
 
     jsonarena_install();
     CHECK_INT_EQ(jsonarena_begin(), 1);
-    for (i = 0; i < n; i++)
-        ptrs[i] = cJSON_malloc(1000);
+    for (i = 0; i < n; i++) {
+        ptrs[i] = cJSON_malloc(1024);
+        got += ptrs[i] != NULL;
+    }
     CHECK(jsonarena_used() <= JSONARENA_BUDGET);
+    CHECK_INT_EQ(got, JSONARENA_BUDGET / 1024); /* all of it, then failures */
+    CHECK(cJSON_Parse(doc) == NULL);            /* cJSON sees out of memory */
     for (i = 0; i < n; i++)
         cJSON_free(ptrs[i]);
     jsonarena_end();
+    CHECK_INT_EQ(jsonarena_begin(), 1); /* the next window starts afresh */
+    CHECK(cJSON_malloc(1000) != NULL);
+    jsonarena_end();
     free(ptrs);
+}
+
+static void test_big_blocks_stay_in_the_window(void)
+{
+    static const size_t sizes[] = {JSONARENA_BIG + 1, 3 * JSONARENA_CHUNK, 100};
+    unsigned char *p[ARRAY_LEN(sizes)];
+    size_t i;
+
+    jsonarena_install();
+    CHECK_INT_EQ(jsonarena_begin(), 1);
+    for (i = 0; i < ARRAY_LEN(sizes); i++) {
+        T_CASE("size %zu", sizes[i]);
+        p[i] = cJSON_malloc(sizes[i]);
+        CHECK(p[i] != NULL);
+        CHECK(jsonarena_owns(p[i]));
+        memset(p[i], 0xab, sizes[i]); /* ASan/valgrind: the whole block is ours */
+    }
+    /* a small allocation after a big one still bumps in the regular chunk */
+    CHECK((unsigned char *)cJSON_malloc(16) == p[2] + 112);
+    jsonarena_end();
+    CHECK(!jsonarena_owns(p[0]));
+    /* a window that starts with a big block keeps no oversized chunk */
+    CHECK_INT_EQ(jsonarena_begin(), 1);
+    CHECK(cJSON_malloc(2 * JSONARENA_CHUNK) != NULL);
+    jsonarena_end();
+    CHECK_INT_EQ(jsonarena_begin(), 1);
+    CHECK(jsonarena_owns(cJSON_malloc(8)));
+    jsonarena_end();
+}
+
+static void test_delete(void)
+{
+    cJSON *outside, *inside, *late;
+
+    jsonarena_install();
+    outside = cJSON_Parse(doc);
+    CHECK_INT_EQ(jsonarena_begin(), 1);
+    inside = cJSON_Parse(doc);
+    CHECK(jsonarena_owns(inside));
+    CHECK(!jsonarena_owns(outside));
+    jsonarena_delete(inside);  /* dropped: the window reclaims it */
+    jsonarena_delete(outside); /* really freed (valgrind would see a leak) */
+    jsonarena_delete(NULL);
+    jsonarena_end();
+    late = cJSON_Parse(doc); /* no window: a plain cJSON_Delete */
+    CHECK(!jsonarena_owns(late));
+    jsonarena_delete(late);
 }
 
 static void *thread_work(void *arg)
@@ -110,7 +164,9 @@ int main(void)
 {
     RUN(test_window_roundtrip);
     RUN(test_foreign_objects_and_nesting);
-    RUN(test_budget_falls_back_to_malloc);
+    RUN(test_budget_is_a_hard_limit);
+    RUN(test_big_blocks_stay_in_the_window);
+    RUN(test_delete);
     RUN(test_threads);
     return TEST_DONE();
 }

@@ -911,7 +911,7 @@ static void test_warning_cap(void)
         false,
         {"nW=32", "ops=0", "W~container c30: resources.requests.cpu", "!W~container c31:"}};
     cJSON *pod = many_containers(40, "{\"requests\":{\"cpu\":\"lots\"}}");
-    mutate_input in = {pod, NULL, NULL, NULL, NULL, NULL, true};
+    mutate_input in = {pod, NULL, NULL, NULL, NULL, NULL, true, false};
     policy *pol = h_policy(P_BASE);
     mutate_result r;
 

@@ -377,7 +377,7 @@ static void test_render_twice(void)
                         "{cpu: 2}}}]}}");
     policy *pol = h_policy(first.policy);
     recommendation *rec = h_rec(first.rec);
-    mutate_input in = {pod, "shop", NULL, NULL, pol, rec, true};
+    mutate_input in = {pod, "shop", NULL, NULL, pol, rec, true, false};
     mutate_result r;
 
     h_run_pod(&first, pod);
