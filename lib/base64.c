@@ -21,6 +21,26 @@ char *base64_encode(const void *data, size_t len)
     return out;
 }
 
+/* Input bytes per block: a multiple of 3, so only the last block pads. */
+#define ENCODE_BLOCK 3072u
+
+snug_status base64_encode_append(dynbuf *out, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    unsigned char text[4 * ENCODE_BLOCK / 3 + 1];
+    snug_status st = SNUG_OK;
+
+    while (len > 0 && st == SNUG_OK) {
+        size_t n = len < ENCODE_BLOCK ? len : ENCODE_BLOCK;
+        int got = EVP_EncodeBlock(text, p, (int)n);
+
+        st = dynbuf_add(out, text, (size_t)got);
+        p += n;
+        len -= n;
+    }
+    return st;
+}
+
 /* Copy `in` without white space; NULL on NOMEM. */
 static char *strip_space(const char *in, size_t *len)
 {

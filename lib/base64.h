@@ -5,11 +5,17 @@
 
 #include <stddef.h>
 
+#include "dynbuf.h"
 #include "status.h"
 
 /* Encode len bytes into a new NUL-terminated string (caller frees). NULL on
  * NOMEM or when len is too large to encode. */
 char *base64_encode(const void *data, size_t len);
+
+/* Append the base64 text of len bytes to `out` (no NUL counted). Fails as
+ * dynbuf_add (SNUG_ERR_TOO_BIG past out's maximum, SNUG_ERR_NOMEM); on
+ * failure `out` may hold part of the text. */
+snug_status base64_encode_append(dynbuf *out, const void *data, size_t len);
 
 /* Decode `in` (white space ignored) into a new buffer (*out, caller frees,
  * NUL-terminated for convenience; *out_len excludes the NUL). Bad characters

@@ -40,6 +40,17 @@ static snug_status dynbuf_reserve(dynbuf *b, size_t extra)
     return SNUG_OK;
 }
 
+void dynbuf_prealloc(dynbuf *b, size_t n)
+{
+    if (b->buf != NULL || n > b->max || n == (size_t)-1)
+        return;
+    b->buf = malloc(n + 1);
+    if (b->buf == NULL)
+        return;
+    b->buf[0] = '\0';
+    b->cap = n + 1;
+}
+
 snug_status dynbuf_add(dynbuf *b, const void *data, size_t len)
 {
     snug_status st = dynbuf_reserve(b, len);

@@ -24,6 +24,12 @@ typedef struct dynbuf {
 /* Prepare an empty buffer that may hold at most `max` bytes. Allocates nothing. */
 void dynbuf_init(dynbuf *b, size_t max);
 
+/* Allocate room for `n` bytes (and the NUL) at once, when the buffer has no
+ * allocation yet and n <= max: for a size known up front, one exact malloc
+ * instead of a series of doublings. Otherwise, or if malloc fails, it does
+ * nothing: later adds grow the buffer as usual. Never fails. */
+void dynbuf_prealloc(dynbuf *b, size_t n);
+
 /* Append `len` bytes. SNUG_ERR_TOO_BIG past the maximum, SNUG_ERR_NOMEM when
  * allocation fails; on failure the buffer is unchanged. */
 snug_status dynbuf_add(dynbuf *b, const void *data, size_t len);

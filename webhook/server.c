@@ -111,6 +111,20 @@ static bool content_type_is_json(struct MHD_Connection *c)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Size the body buffer from Content-Length up to this much at once; a
+ * larger (or lying) Content-Length makes it grow with the bytes that really
+ * arrive, so a header alone cannot make the server allocate much. */
+#define SERVER_BODY_PREALLOC (64u * 1024u)
+
+static void body_prealloc(struct MHD_Connection *c, dynbuf *body)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+
+    if (n > 0 && n <= SERVER_BODY_PREALLOC)
+        dynbuf_prealloc(body, (size_t)n);
+}
+
 /* Decide 413/415 from the headers, before reading any body. */
 static int early_reject(server *s, struct MHD_Connection *c)
 {
@@ -202,6 +216,8 @@ static enum MHD_Result request_begin(server *s, struct MHD_Connection *c, const 
     dynbuf_init(&ctx->body, s->max_body);
     if (ctx->route == ROUTE_MUTATE && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
         ctx->reject_status = early_reject(s, c);
+        if (ctx->reject_status == 0)
+            body_prealloc(c, &ctx->body);
         ctx->counted = true;
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_ACQ_REL);
     }

@@ -33,6 +33,40 @@ static void test_roundtrip(void)
     }
 }
 
+/* The appending encoder works in 3072-byte blocks: lengths around the block
+ * edges must give exactly what the one-shot encoder gives. */
+static void test_append_blocks(void)
+{
+    static const size_t lens[] = {0, 1, 2, 3, 3071, 3072, 3073, 3074, 6144, 10000};
+    unsigned char *data = malloc(10000);
+    size_t i, k;
+
+    for (k = 0; k < 10000; k++)
+        data[k] = (unsigned char)(k * 7 + 3);
+    for (i = 0; i < ARRAY_LEN(lens); i++) {
+        dynbuf b;
+        char *want = base64_encode(data, lens[i]);
+
+        T_CASE("len %zu", lens[i]);
+        dynbuf_init(&b, 1 << 20);
+        CHECK_INT_EQ(dynbuf_addstr(&b, "p:"), SNUG_OK);
+        CHECK_INT_EQ(base64_encode_append(&b, data, lens[i]), SNUG_OK);
+        CHECK(strncmp(dynbuf_str(&b), "p:", 2) == 0);
+        CHECK_STR_EQ(dynbuf_str(&b) + 2, want);
+        dynbuf_free(&b);
+        free(want);
+    }
+    {
+        dynbuf small;
+
+        T_CASE("too big");
+        dynbuf_init(&small, 7);
+        CHECK_INT_EQ(base64_encode_append(&small, "foobar", 6), SNUG_ERR_TOO_BIG);
+        dynbuf_free(&small);
+    }
+    free(data);
+}
+
 static void test_bad_input(void)
 {
     static const char *bad[] = {"Zg=", "Z", "Zm9v!A==", "====", "Zm9v\x01YmFy"};
@@ -62,6 +96,7 @@ static void test_bad_input(void)
 int main(void)
 {
     RUN(test_roundtrip);
+    RUN(test_append_blocks);
     RUN(test_bad_input);
     return TEST_DONE();
 }

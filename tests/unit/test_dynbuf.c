@@ -1,4 +1,5 @@
 /* Unit tests for dynbuf, status and log. */
+#include <stdbool.h>
 #include "dynbuf.h"
 #include "log.h"
 #include "status.h"
@@ -53,6 +54,44 @@ static void test_dynbuf_grow_and_take(void)
     CHECK_STR_EQ(s, "");
     free(s);
     dynbuf_free(&b);
+}
+
+static void test_dynbuf_prealloc(void)
+{
+    static const struct {
+        size_t max, n;
+        bool allocates;
+    } cases[] = {
+        {100, 10, true}, {100, 100, true}, {100, 101, false}, {100, 0, true}, {0, 1, false},
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        dynbuf b;
+
+        T_CASE("max %zu n %zu", cases[i].max, cases[i].n);
+        dynbuf_init(&b, cases[i].max);
+        dynbuf_prealloc(&b, cases[i].n);
+        CHECK_INT_EQ(b.buf != NULL, cases[i].allocates);
+        CHECK_STR_EQ(dynbuf_str(&b), "");
+        CHECK_INT_EQ(dynbuf_len(&b), 0);
+        if (cases[i].allocates) {
+            char *before = b.buf;
+
+            CHECK_INT_EQ(b.cap, cases[i].n + 1);
+            /* filling exactly what was announced does not move the buffer */
+            while (dynbuf_len(&b) < cases[i].n)
+                CHECK_INT_EQ(dynbuf_addc(&b, 'x'), SNUG_OK);
+            CHECK(b.buf == before);
+            dynbuf_prealloc(&b, 5); /* a second call does nothing */
+            CHECK(b.buf == before);
+        }
+        /* growing past it still works up to max, and fails beyond */
+        while (dynbuf_len(&b) < cases[i].max)
+            CHECK_INT_EQ(dynbuf_addc(&b, 'y'), SNUG_OK);
+        CHECK_INT_EQ(dynbuf_addc(&b, 'z'), SNUG_ERR_TOO_BIG);
+        dynbuf_free(&b);
+    }
 }
 
 static void test_status_err(void)
@@ -110,6 +149,7 @@ int main(void)
 {
     RUN(test_dynbuf_limits);
     RUN(test_dynbuf_grow_and_take);
+    RUN(test_dynbuf_prealloc);
     RUN(test_status_err);
     RUN(test_log_lines);
     return TEST_DONE();
