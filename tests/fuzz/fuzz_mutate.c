@@ -191,6 +191,41 @@ static void check_patch(const char *what, const cJSON *pod, const cJSON *patch, 
     cJSON_Delete(copy);
 }
 
+static bool same_json(const cJSON *a, const cJSON *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && cJSON_Compare(a, b, 1));
+}
+
+/* The admission server's way (in_place: the engine patches the Pod it is
+ * given instead of a copy) must give the same answer. */
+static void check_in_place(const mutate_input *in, const mutate_result *res)
+{
+    mutate_input ip = *in;
+    mutate_result r;
+    size_t i;
+    bool same;
+
+    ip.pod = cJSON_Duplicate(in->pod, 1);
+    ip.in_place = true;
+    if (ip.pod == NULL || mutate_pod(&ip, &r, NULL) != SNUG_OK) {
+        cJSON_Delete((cJSON *)ip.pod);
+        return; /* out of memory: nothing to compare */
+    }
+    same = same_json(r.patch, res->patch) && same_json(r.would_patch, res->would_patch) &&
+           r.changed == res->changed && r.audit == res->audit && r.n_warnings == res->n_warnings;
+    for (i = 0; same && i < r.n_warnings; i++)
+        same = strcmp(r.warnings[i], res->warnings[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "fuzz_mutate: in_place differs from a run on a copy\n");
+        print_json("pod", in->pod);
+        print_json("patch", res->patch);
+        print_json("in-place patch", r.patch);
+        abort();
+    }
+    mutate_result_free(&r);
+    cJSON_Delete((cJSON *)ip.pod);
+}
+
 static void observe(const cJSON *pod, const mutate_input *in, const mutate_result *res, void *ud)
 {
     (void)ud;
@@ -214,6 +249,7 @@ static void observe(const cJSON *pod, const mutate_input *in, const mutate_resul
     }
     if (res->would_patch != NULL)
         check_patch("would_patch", pod, res->would_patch, NULL);
+    check_in_place(in, res);
 }
 
 /* The rendered stream parses back into the rendered documents. */
