@@ -11,6 +11,8 @@
 #include "base64.h"
 #include "dynbuf.h"
 #include "jsonarena.h"
+#include "jsonparse.h"
+#include "jsonprint.h"
 #include "log.h"
 #include "mutate.h"
 #include "workload.h"
@@ -136,111 +138,111 @@ static bool review_is_pod_create(const review *rv)
            (rv->sub_resource == NULL || rv->sub_resource[0] == '\0');
 }
 
-static snug_status add_warnings(cJSON *resp, const answer *a)
+/* The response is written straight into one buffer, in the order the API
+ * server's own encoder uses: no tree is built just to be printed. */
+
+static snug_status put_str(dynbuf *b, const char *s)
 {
-    cJSON *arr;
+    return jsonprint_string_literal(b, s, strlen(s), NULL);
+}
+
+/* ,"patchType":"JSONPatch","patch":"<base64 of the compact patch>" */
+static snug_status put_patch(dynbuf *b, const cJSON *patch)
+{
+    dynbuf json;
+    snug_status st;
+
+    if (patch == NULL || patch->child == NULL)
+        return SNUG_OK;
+    dynbuf_init(&json, ADMISSION_MAX_RESPONSE);
+    st = jsonprint_append(&json, patch, NULL);
+    if (st == SNUG_OK)
+        st = dynbuf_addstr(b, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
+    if (st == SNUG_OK)
+        st = base64_encode_append(b, dynbuf_str(&json), dynbuf_len(&json));
+    if (st == SNUG_OK)
+        st = dynbuf_addc(b, '"');
+    dynbuf_free(&json);
+    return st;
+}
+
+static snug_status put_warnings(dynbuf *b, const answer *a)
+{
+    snug_status st;
     size_t i;
 
     if (a->n_warnings == 0 && a->extra_warning == NULL)
         return SNUG_OK;
-    arr = cJSON_AddArrayToObject(resp, "warnings");
-    if (arr == NULL)
-        return SNUG_ERR_NOMEM;
-    for (i = 0; i < a->n_warnings; i++) {
-        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(a->warnings[i])))
-            return SNUG_ERR_NOMEM;
+    st = dynbuf_addstr(b, ",\"warnings\":[");
+    for (i = 0; st == SNUG_OK && i < a->n_warnings; i++) {
+        if (i > 0)
+            st = dynbuf_addc(b, ',');
+        if (st == SNUG_OK)
+            st = put_str(b, a->warnings[i]);
     }
-    if (a->extra_warning && !cJSON_AddItemToArray(arr, cJSON_CreateString(a->extra_warning)))
-        return SNUG_ERR_NOMEM;
-    return SNUG_OK;
+    if (st == SNUG_OK && a->extra_warning != NULL) {
+        if (a->n_warnings > 0)
+            st = dynbuf_addc(b, ',');
+        if (st == SNUG_OK)
+            st = put_str(b, a->extra_warning);
+    }
+    return st == SNUG_OK ? dynbuf_addc(b, ']') : st;
 }
 
-/* base64 of the compact patch JSON (plain malloc), or NULL on NOMEM. */
-static char *patch_base64(const cJSON *patch)
-{
-    char *json = cJSON_PrintUnformatted(patch);
-    char *b64;
-
-    if (json == NULL)
-        return NULL;
-    b64 = base64_encode(json, strlen(json));
-    cJSON_free(json);
-    return b64;
-}
-
-static snug_status add_patch(cJSON *resp, const answer *a)
-{
-    char *b64;
-    cJSON *item;
-
-    if (a->patch == NULL || cJSON_GetArraySize(a->patch) == 0)
-        return SNUG_OK;
-    b64 = patch_base64(a->patch);
-    if (b64 == NULL)
-        return SNUG_ERR_NOMEM;
-    item = cJSON_AddStringToObject(resp, "patchType", "JSONPatch") ? cJSON_CreateString(b64) : NULL;
-    free(b64);
-    if (item == NULL)
-        return SNUG_ERR_NOMEM;
-    cJSON_AddItemToObject(resp, "patch", item);
-    return SNUG_OK;
-}
-
-static snug_status add_audit_annotations(cJSON *resp, const answer *a)
+/* ,"auditAnnotations":{"mutated"|"audit":"resources,probes,go-env"} */
+static snug_status put_audit_annotations(dynbuf *b, const answer *a)
 {
     char what[64];
-    cJSON *ann;
+    snug_status st;
 
     if (a->changed == 0)
         return SNUG_OK;
     mutate_changed_str(a->changed, what, sizeof(what));
-    ann = cJSON_AddObjectToObject(resp, "auditAnnotations");
-    if (ann == NULL)
-        return SNUG_ERR_NOMEM;
-    if (!cJSON_AddStringToObject(ann, a->outcome == ADMISSION_AUDIT ? "audit" : "mutated", what))
-        return SNUG_ERR_NOMEM;
-    return SNUG_OK;
+    st = dynbuf_addstr(b, a->outcome == ADMISSION_AUDIT ? ",\"auditAnnotations\":{\"audit\":"
+                                                        : ",\"auditAnnotations\":{\"mutated\":");
+    if (st == SNUG_OK)
+        st = put_str(b, what);
+    return st == SNUG_OK ? dynbuf_addc(b, '}') : st;
 }
 
 /* Encode the allowed response for `a` into out. */
 static snug_status answer_encode(const review *rv, const answer *a, admission_result *out)
 {
-    snug_status st = SNUG_ERR_NOMEM;
-    cJSON *root = cJSON_CreateObject();
-    cJSON *resp;
-    char *printed;
+    dynbuf b;
+    snug_status st;
 
-    if (root == NULL)
-        goto out;
-    if (!cJSON_AddStringToObject(root, "apiVersion", rv->api_version) ||
-        !cJSON_AddStringToObject(root, "kind", "AdmissionReview"))
-        goto out;
-    resp = cJSON_AddObjectToObject(root, "response");
-    if (resp == NULL || !cJSON_AddStringToObject(resp, "uid", rv->uid) ||
-        !cJSON_AddBoolToObject(resp, "allowed", 1))
-        goto out;
-    st = add_patch(resp, a);
+    dynbuf_init(&b, ADMISSION_MAX_RESPONSE);
+    dynbuf_prealloc(&b, 2048);
+    st = dynbuf_addstr(&b, "{\"apiVersion\":");
     if (st == SNUG_OK)
-        st = add_warnings(resp, a);
+        st = put_str(&b, rv->api_version);
     if (st == SNUG_OK)
-        st = add_audit_annotations(resp, a);
-    if (st != SNUG_OK)
-        goto out;
-    printed = cJSON_PrintUnformatted(root);
-    /* plain malloc: the body outlives the request's JSON arena */
-    out->body = printed ? strdup(printed) : NULL;
-    cJSON_free(printed);
-    st = out->body ? SNUG_OK : SNUG_ERR_NOMEM;
+        st = dynbuf_addstr(&b, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    if (st == SNUG_OK)
+        st = put_str(&b, rv->uid);
+    if (st == SNUG_OK)
+        st = dynbuf_addstr(&b, ",\"allowed\":true");
+    if (st == SNUG_OK)
+        st = put_patch(&b, a->patch);
+    if (st == SNUG_OK)
+        st = put_warnings(&b, a);
+    if (st == SNUG_OK)
+        st = put_audit_annotations(&b, a);
+    if (st == SNUG_OK)
+        st = dynbuf_addstr(&b, "}}");
     if (st == SNUG_OK) {
-        out->body_len = strlen(out->body);
+        out->body_len = dynbuf_len(&b);
+        out->body = dynbuf_take(&b);
+        st = out->body ? SNUG_OK : SNUG_ERR_NOMEM;
+    }
+    if (st == SNUG_OK) {
         out->http_status = 200;
         out->content_type = "application/json";
         out->outcome = a->outcome;
         out->changed = a->changed;
     }
-out:
-    jsonarena_delete(root);
-    return st;
+    dynbuf_free(&b);
+    return st == SNUG_ERR_TOO_BIG ? SNUG_ERR_NOMEM : st;
 }
 
 /* The namespace labels to match policies against: the store's, else just
@@ -345,16 +347,19 @@ snug_status admission_handle(store *s, const char *body, size_t len, admission_r
 {
     cJSON *root = NULL;
     review rv;
-    snug_status st = SNUG_OK;
+    snug_status st = SNUG_OK, pst;
+    snug_err perr;
     int arena;
 
     memset(out, 0, sizeof(*out));
     if (body == NULL || len == 0)
         return bad_request(out, "empty request body");
     arena = jsonarena_begin(); /* every cJSON tree below dies before the end */
-    root = cJSON_ParseWithLength(body, len);
-    if (root == NULL)
-        st = bad_request(out, "request body is not valid JSON");
+    pst = jsonparse(body, len, &root, &perr);
+    if (pst == SNUG_ERR_NOMEM)
+        st = pst;
+    else if (pst != SNUG_OK)
+        st = bad_request(out, "request body is not valid %s", perr.msg); /* "JSON: at offset..." */
     else if (review_read(root, &rv, out, &st))
         st = decide(s, &rv, out);
     jsonarena_delete(root); /* in the arena: nothing to walk */
