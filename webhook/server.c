@@ -20,6 +20,7 @@
 #include "jsonarena.h"
 #include "log.h"
 #include "mutate.h"
+#include "tls_cork.h"
 #include "webhook_metrics.h"
 
 /* Per-connection pool for headers and read buffers (bodies go to our own
@@ -48,6 +49,7 @@ typedef struct req_ctx {
     route route;
     int reject_status; /* 0, or 413/415 decided before the body arrived */
     bool counted;      /* included in server.in_flight */
+    bool corked;       /* the answer waits in the TLS session for tls_cork_flush */
     dynbuf body;
     struct timespec start;
 } req_ctx;
@@ -180,6 +182,7 @@ static enum MHD_Result answer_mutate(server *s, struct MHD_Connection *c, req_ct
     }
     res.body = NULL; /* the response owns it now */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type);
+    ctx->corked = tls_cork(c); /* header and body leave as one record */
     ret = MHD_queue_response(c, (unsigned)res.http_status, r);
     MHD_destroy_response(r);
     return ret;
@@ -269,17 +272,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+/* The answer is complete in the TLS session: send it. */
+static void flush_answer(struct MHD_Connection *c)
+{
+    snug_err err;
+
+    if (tls_cork_flush(c, TLS_CORK_FLUSH_MS, &err) != SNUG_OK)
+        snug_log(LOG_WARN, "http", "answer not delivered", "error", err.msg, NULL);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     server *s = cls;
     req_ctx *ctx = *con_cls;
 
-    (void)c;
     if (ctx == NULL)
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         snug_log(LOG_DEBUG, "http", "request ended early", NULL);
+    else if (ctx->corked)
+        flush_answer(c);
     if (ctx->counted)
         __atomic_fetch_sub(&s->in_flight, 1, __ATOMIC_ACQ_REL);
     dynbuf_free(&ctx->body);
