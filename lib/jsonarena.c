@@ -104,12 +104,26 @@ static void *arena_alloc(arena *a, size_t n)
     return c->data + c->used - need;
 }
 
+/* Every cJSON allocation lands here: the common case (a small block that
+ * fits the head chunk) is a few instructions, the rest is arena_alloc(). */
 static void *hook_malloc(size_t n)
 {
     arena *a = t_arena;
+    chunk *c;
+    size_t need;
 
     if (a == NULL || !a->open)
         return malloc(n);
+    c = a->head;
+    need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (c != NULL && n - 1 < JSONARENA_BIG && c->cap - c->used >= need &&
+        a->total + need <= JSONARENA_BUDGET) {
+        void *p = c->data + c->used;
+
+        c->used += need;
+        a->total += need;
+        return p;
+    }
     return arena_alloc(a, n);
 }
 
