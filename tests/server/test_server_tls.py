@@ -1,5 +1,6 @@
 """TLS versions, keep-alive, many idle connections, slow clients."""
 
+import json
 import os
 import resource
 import socket
@@ -12,7 +13,7 @@ import warnings
 
 import pytest
 
-from conftest import pod_review, post_json, request, tool
+from conftest import pod_review, post_json, read_http_response, request, tool
 
 # ---- protocol versions -------------------------------------------------------
 
@@ -265,3 +266,81 @@ def test_slowloris_does_not_block_others(start_server):
             d.stop_evt.set()
         for d in slow:
             d.join(5)
+
+
+# ---- one TLS record per answer (webhook/tls_cork.c) ---------------------------
+
+
+def _split_writes_client(srv):
+    """A client that writes the request head and body separately and keeps
+    Nagle on, as Python's http.client does: with an answer that waited in a
+    TCP_CORK'd socket it would see 200 ms per request."""
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+    return srv.context().wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+@pytest.mark.parametrize("containers", [1, 12], ids=["small", "large"])
+def test_answers_are_prompt_for_split_writes(server, containers):
+    names = [{"name": "c%d" % i, "image": "example/app:1"} for i in range(containers)]
+    with _split_writes_client(server) as s:
+        worst = 0.0
+        for i in range(20):
+            body = json.dumps(pod_review(uid="split-%d" % i, containers=names)).encode()
+            head = ("POST /mutate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+            t0 = time.monotonic()
+            s.sendall(head.encode())
+            s.sendall(body)
+            status, headers, answer = read_http_response(s)
+            worst = max(worst, time.monotonic() - t0)
+            assert status == 200, answer[:200]
+            assert json.loads(answer)["response"]["uid"] == "split-%d" % i
+    # 200 ms is what the kernel holds a corked, unpushed frame
+    assert worst < 0.15, "an answer took %.0f ms" % (worst * 1000)
+
+
+@pytest.mark.slow
+def test_peer_that_never_reads_is_dropped_not_waited_for(start_server):
+    srv = start_server("--threads", "1")
+    body = json.dumps(pod_review(uid="flood")).encode()
+    one = ("POST /mutate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Content-Length: %d\r\n\r\n" % len(body)).encode() + body
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", srv.port))
+    flood = srv.context().wrap_socket(raw, server_hostname="127.0.0.1")
+    flood.settimeout(0.5)
+    # Pipeline requests and never read: the answers fill the socket buffers
+    # until the server's flush has to wait for this peer.
+    sent, deadline = 0, time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            flood.sendall(one)
+            sent += 1
+    except (socket.timeout, OSError):
+        pass
+    assert sent > 10, "could not pipeline requests (%d sent)" % sent
+    # The one worker thread is not held: a new client is answered within the
+    # flush deadline (2 s) plus slack, and the flooding peer is cut off.
+    t0 = time.monotonic()
+    assert srv.post(pod_review(uid="after-flood")).status == 200
+    assert time.monotonic() - t0 < 5.0
+    flood.settimeout(5)
+    got, closed = 0, False
+    try:
+        while True:
+            chunk = flood.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            got += len(chunk)
+    except (ssl.SSLError, OSError):
+        closed = True
+    assert closed, "the server kept a peer that read nothing"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+            r.get("msg") == "answer not delivered" for r in srv.log_records()):
+        time.sleep(0.1)
+    assert any(r.get("msg") == "answer not delivered" for r in srv.log_records()), srv.log_text()
