@@ -50,7 +50,12 @@ typedef struct req_ctx {
     int reject_status; /* 0, or 413/415 decided before the body arrived */
     bool counted;      /* included in server.in_flight */
     bool corked;       /* the answer waits in the TLS session for tls_cork_flush */
-    dynbuf body;
+    bool answered;     /* res holds the answer (the body came in one piece) */
+    snug_status answer_st;
+    size_t expect_len; /* Content-Length; 0 when absent */
+    size_t in_bytes;   /* request body bytes seen */
+    admission_result res;
+    dynbuf body; /* the body, when it came in pieces */
     struct timespec start;
 } req_ctx;
 
@@ -118,13 +123,12 @@ static bool content_type_is_json(struct MHD_Connection *c)
  * arrive, so a header alone cannot make the server allocate much. */
 #define SERVER_BODY_PREALLOC (64u * 1024u)
 
-static void body_prealloc(struct MHD_Connection *c, dynbuf *body)
+static size_t content_length(struct MHD_Connection *c, size_t max)
 {
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
 
-    if (n > 0 && n <= SERVER_BODY_PREALLOC)
-        dynbuf_prealloc(body, (size_t)n);
+    return n <= max ? (size_t)n : 0;
 }
 
 /* Decide 413/415 from the headers, before reading any body. */
@@ -152,38 +156,44 @@ static enum MHD_Result answer_reject(server *s, struct MHD_Connection *c, req_ct
         snprintf(msg, sizeof(msg), "request body larger than %zu bytes\n", s->max_body);
     else
         snprintf(msg, sizeof(msg), "Content-Type must be application/json\n");
-    wh_metrics_request(reject_result(ctx->reject_status), seconds_since(&ctx->start),
-                       dynbuf_len(&ctx->body), strlen(msg));
+    wh_metrics_request(reject_result(ctx->reject_status), seconds_since(&ctx->start), ctx->in_bytes,
+                       strlen(msg));
     return send_text(c, (unsigned)ctx->reject_status, msg);
+}
+
+/* Run the handler on `len` bytes of body; the answer waits in ctx. */
+static void answer_now(server *s, req_ctx *ctx, const char *body, size_t len)
+{
+    ctx->answer_st = admission_handle(s->store, body, len, &ctx->res);
+    ctx->answered = true;
 }
 
 static enum MHD_Result answer_mutate(server *s, struct MHD_Connection *c, req_ctx *ctx)
 {
-    admission_result res;
+    admission_result *res = &ctx->res;
     struct MHD_Response *r;
     enum MHD_Result ret;
-    size_t in_bytes = dynbuf_len(&ctx->body);
 
-    if (admission_handle(s->store, dynbuf_str(&ctx->body), in_bytes, &res) != SNUG_OK)
+    if (!ctx->answered)
+        answer_now(s, ctx, dynbuf_str(&ctx->body), dynbuf_len(&ctx->body));
+    if (ctx->answer_st != SNUG_OK)
         return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-    wh_metrics_request(admission_outcome_name(res.outcome), seconds_since(&ctx->start), in_bytes,
-                       res.body_len);
-    if (res.outcome == ADMISSION_MUTATED && !res.dry_run)
-        wh_metrics_mutations(res.changed);
-    if (res.http_status != 200)
-        snug_log(LOG_WARN, "webhook", "bad admission request", "reason", res.body, NULL);
+    wh_metrics_request(admission_outcome_name(res->outcome), seconds_since(&ctx->start),
+                       ctx->in_bytes, res->body_len);
+    if (res->outcome == ADMISSION_MUTATED && !res->dry_run)
+        wh_metrics_mutations(res->changed);
+    if (res->http_status != 200)
+        snug_log(LOG_WARN, "webhook", "bad admission request", "reason", res->body, NULL);
     else
-        snug_log(LOG_DEBUG, "webhook", "admission answered", "uid", res.uid, "outcome",
-                 admission_outcome_name(res.outcome), NULL);
-    r = MHD_create_response_from_buffer(res.body_len, res.body, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        admission_result_free(&res);
-        return MHD_NO;
-    }
-    res.body = NULL; /* the response owns it now */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res.content_type);
+        snug_log(LOG_DEBUG, "webhook", "admission answered", "uid", res->uid, "outcome",
+                 admission_outcome_name(res->outcome), NULL);
+    r = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        return MHD_NO; /* on_completed frees res */
+    res->body = NULL;  /* the response owns it now */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     ctx->corked = tls_cork(c); /* header and body leave as one record */
-    ret = MHD_queue_response(c, (unsigned)res.http_status, r);
+    ret = MHD_queue_response(c, (unsigned)res->http_status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -219,8 +229,7 @@ static enum MHD_Result request_begin(server *s, struct MHD_Connection *c, const 
     dynbuf_init(&ctx->body, s->max_body);
     if (ctx->route == ROUTE_MUTATE && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
         ctx->reject_status = early_reject(s, c);
-        if (ctx->reject_status == 0)
-            body_prealloc(c, &ctx->body);
+        ctx->expect_len = content_length(c, s->max_body);
         ctx->counted = true;
         __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_ACQ_REL);
     }
@@ -232,11 +241,30 @@ static enum MHD_Result request_begin(server *s, struct MHD_Connection *c, const 
     return MHD_YES;
 }
 
-static enum MHD_Result take_upload(req_ctx *ctx, const char *data, size_t *size)
+/* A body that arrives whole (the usual case: libmicrohttpd's read buffer
+ * holds it) is answered from libmicrohttpd's buffer, with no copy; one that
+ * arrives in pieces is gathered in ctx->body first. */
+static enum MHD_Result take_upload(server *s, req_ctx *ctx, const char *data, size_t *size)
 {
-    if (ctx->reject_status == 0 && dynbuf_add(&ctx->body, data, *size) != SNUG_OK)
-        ctx->reject_status = MHD_HTTP_CONTENT_TOO_LARGE;
+    size_t n = *size;
+
     *size = 0;
+    ctx->in_bytes += n;
+    if (ctx->reject_status != 0)
+        return MHD_YES;
+    if (ctx->answered) { /* more than Content-Length: cannot happen in HTTP/1.1 */
+        ctx->reject_status = MHD_HTTP_CONTENT_TOO_LARGE;
+        return MHD_YES;
+    }
+    if (ctx->counted && dynbuf_len(&ctx->body) == 0 && n == ctx->expect_len) {
+        answer_now(s, ctx, data, n);
+        return MHD_YES;
+    }
+    if (dynbuf_len(&ctx->body) == 0)
+        dynbuf_prealloc(&ctx->body, ctx->expect_len < SERVER_BODY_PREALLOC ? ctx->expect_len
+                                                                           : SERVER_BODY_PREALLOC);
+    if (dynbuf_add(&ctx->body, data, n) != SNUG_OK)
+        ctx->reject_status = MHD_HTTP_CONTENT_TOO_LARGE;
     return MHD_YES;
 }
 
@@ -251,7 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (ctx == NULL)
         return request_begin(s, c, url, method, con_cls);
     if (*upload_data_size > 0)
-        return take_upload(ctx, upload_data, upload_data_size);
+        return take_upload(s, ctx, upload_data, upload_data_size);
     switch (ctx->route) {
     case ROUTE_MUTATE:
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
@@ -296,6 +324,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (ctx->counted)
         __atomic_fetch_sub(&s->in_flight, 1, __ATOMIC_ACQ_REL);
     dynbuf_free(&ctx->body);
+    admission_result_free(&ctx->res);
     free(ctx);
     *con_cls = NULL;
 }
