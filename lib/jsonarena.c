@@ -76,7 +76,8 @@ static void *arena_alloc_big(arena *a, size_t n)
     return c->data;
 }
 
-static void *arena_alloc(arena *a, size_t n)
+/* The slow path, kept out of line so hook_malloc stays small. */
+__attribute__((noinline)) static void *arena_alloc(arena *a, size_t n)
 {
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     chunk *c = a->head;

@@ -14,20 +14,20 @@
  */
 snug_status jsonpointer_escape(dynbuf *out, const char *segment)
 {
-    const char *run = segment, *s;
-    snug_status st = SNUG_OK;
+    const char *s = segment;
+    snug_status st;
+    size_t run;
 
-    for (s = segment; *s != '\0' && st == SNUG_OK; s++) {
-        if (*s != '~' && *s != '/')
-            continue;
-        st = dynbuf_add(out, run, (size_t)(s - run));
-        if (st == SNUG_OK)
-            st = dynbuf_addstr(out, *s == '~' ? "~0" : "~1");
-        run = s + 1;
+    for (;;) {
+        run = strcspn(s, "~/"); /* most segments: the whole of it */
+        st = dynbuf_add(out, s, run);
+        if (st != SNUG_OK || s[run] == '\0')
+            return st;
+        st = dynbuf_add(out, s[run] == '~' ? "~0" : "~1", 2);
+        if (st != SNUG_OK)
+            return st;
+        s += run + 1;
     }
-    if (st == SNUG_OK)
-        st = dynbuf_addstr(out, run);
-    return st;
 }
 
 /* Append "/seg" for path[0..n). */

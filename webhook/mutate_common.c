@@ -45,6 +45,8 @@ void mut_detail(mut_container *mc, const char *fmt, ...)
 {
     va_list ap;
 
+    if (!mc->held) /* only the Audit warning reads them */
+        return;
     if (dynbuf_len(&mc->details) > 0 && dynbuf_addstr(&mc->details, ", ") != SNUG_OK)
         return;
     va_start(ap, fmt);

@@ -96,7 +96,8 @@ typedef struct mut_ctx {
 void mut_warn(mut_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mut_warnings_free(mut_warnings *w);
 
-/* Append to a container's Audit details ("cpu request 250m"), comma-separated. */
+/* Append to a container's Audit details ("cpu request 250m"), comma-separated;
+ * nothing for a container that is not held (nobody reads them then). */
 void mut_detail(mut_container *mc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Set the value at spec/<list>/<idx>/<a>[/<b>[/<c>]] (b, c may be NULL) in
