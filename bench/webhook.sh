@@ -311,6 +311,9 @@ RATE_CONNS=$(((TARGET * RATE_DELAY_MS + 500) / 1000))
 say "snug at a fixed ~$TARGET req/s ($RATE_CONNS connections x 1 request per ${RATE_DELAY_MS} ms), ${DUR}s..."
 run_wrk "$SNUG_URL" "$RATE_CONNS" "$DUR" "$RATE_DELAY_MS" "$SNUG_PID"
 F_RPS="$R_RPS" F_P50="$R_P50" F_P99="$R_P99" F_MAX="$R_MAX" F_CPU="$R_CPU_US"
+say "nginx at the same load, for reference..."
+run_wrk "$NGINX_URL" "$RATE_CONNS" "$DUR" "$RATE_DELAY_MS" "$NGINX_PID"
+G_RPS="$R_RPS" G_P50="$R_P50" G_P99="$R_P99" G_MAX="$R_MAX" G_CPU="$R_CPU_US"
 
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$SNUG_PID/status")"
@@ -336,8 +339,10 @@ per point: ${DUR}s, wrk threads = min(connections, $NPROC); latency in ms; CPU u
  conns | snug req/s | p50 ms  | p99 ms  | nginx req/s | p50 ms  | p99 ms  | snug/nginx | CPU us/req | snug MiB
 -------+------------+---------+---------+-------------+---------+---------+------------+------------+---------
 $ROWS
-fixed rate (half of snug's peak $PEAK req/s at $PEAK_CONNS connections):
-  $RATE_CONNS connections x 1 request per ${RATE_DELAY_MS} ms: $F_RPS req/s achieved, p50 $F_P50 ms, p99 $F_P99 ms, max $F_MAX ms, CPU $F_CPU us/req
+fixed rate (half of snug's peak $PEAK req/s at $PEAK_CONNS connections; $RATE_CONNS connections,
+each waiting ${RATE_DELAY_MS} ms on average (exponential) before each request):
+  snug:  $F_RPS req/s achieved, p50 $F_P50 ms, p99 $F_P99 ms, max $F_MAX ms, CPU $F_CPU us/req
+  nginx: $G_RPS req/s achieved, p50 $G_P50 ms, p99 $G_P99 ms, max $G_MAX ms, CPU $G_CPU us/req (same load)
 snug memory: peak RSS (VmHWM) $(mib "$HWM_KB"), RSS now $(mib "$RSS_KB"), RSS idle after start $(mib "$RSS_IDLE_KB")
 
 aims: >= 60% of nginx req/s at peak: $PEAK_RATIO | p99 < 2 ms at half the peak rate: $F_P99 ms | peak RSS < 20 MiB: $(mib "$HWM_KB")

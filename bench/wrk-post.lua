@@ -2,8 +2,9 @@
 -- again on each kept-alive connection, and print one machine-readable line.
 --
 --   SNUG_BENCH_BODY      file holding the request body (required)
---   SNUG_BENCH_DELAY_MS  if > 0, each connection waits this many ms before
---                        each request: a fixed-rate load of about
+--   SNUG_BENCH_DELAY_MS  if > 0, each connection waits on average this many
+--                        ms (exponentially distributed) before each request:
+--                        a fixed-rate load of about
 --                        connections * 1000 / (delay + latency) requests/s.
 --                        wrk measures latency from the write of a request to
 --                        its response, so the wait is not counted.
@@ -19,10 +20,16 @@ wrk.path = "/mutate"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
 
+-- The wait is drawn from an exponential distribution with that mean (the
+-- gaps of a Poisson arrival process, as independent clients make), not a
+-- constant: with a constant wait, connections that start together stay in
+-- step and the server sees all of them at once every period -- bursts of
+-- its whole connection count, not the rate asked for.
 local delay_ms = tonumber(os.getenv("SNUG_BENCH_DELAY_MS") or "0")
 if delay_ms > 0 then
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003)
   function delay()
-    return delay_ms
+    return math.floor(-delay_ms * math.log(1 - math.random()) + 0.5)
   end
 end
 

@@ -155,7 +155,7 @@ static void node_append(cJSON *parent, cJSON *item)
 
 static pos skip_ws(pos p, pos end)
 {
-    if (p<end && * p> ' ')
+    if (p == end || *p > ' ')
         return p; /* compact JSON: no whitespace at all */
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
