@@ -216,6 +216,13 @@ void jsonarena_end(void)
     a->total = 0;
 }
 
+bool jsonarena_active(void)
+{
+    const arena *a = t_arena;
+
+    return a != NULL && a->open;
+}
+
 bool jsonarena_owns(const void *p)
 {
     const arena *a = t_arena;

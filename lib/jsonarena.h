@@ -49,6 +49,10 @@ int jsonarena_begin(void);
  * the next window, the rest is released). */
 void jsonarena_end(void);
 
+/* Whether this thread has an open window: cJSON allocations come from the
+ * arena and cJSON's frees of them do nothing until jsonarena_end(). */
+bool jsonarena_active(void);
+
 /* Whether `p` is memory of this thread's open window. */
 bool jsonarena_owns(const void *p);
 

@@ -703,6 +703,28 @@ static void test_arena(void)
         CHECK(jsonarena_owns(j));
         CHECK(j != NULL && jsonarena_owns(j->child) && jsonarena_owns(j->child->string) &&
               jsonarena_owns(j->child->valuestring));
+        /* member names live right behind their node (one block)... */
+        CHECK(j != NULL && j->child->string == (char *)(j->child + 1));
+        /* ...and the tree is the same as cJSON's, also after cJSON edits it
+         * (detach, replace and delete free names cJSON's way: no-ops here) */
+        {
+            cJSON *theirs = cJSON_ParseWithLength(text, len);
+
+            CHECK(theirs != NULL && cJSON_Compare(j, theirs, 1));
+            cJSON_DeleteItemFromObjectCaseSensitive(j, "kind");
+            cJSON_DeleteItemFromObjectCaseSensitive(theirs, "kind");
+            CHECK(cJSON_ReplaceItemInObjectCaseSensitive(j, "request", cJSON_CreateString("r")));
+            CHECK(
+                cJSON_ReplaceItemInObjectCaseSensitive(theirs, "request", cJSON_CreateString("r")));
+            CHECK(cJSON_Compare(j, theirs, 1));
+            cJSON_Delete(theirs);
+        }
+        cJSON_Delete(j);
+        /* a name with an escape is decoded on the two-allocation path */
+        CHECK_INT_EQ(jsonparse("{\"a\\nb\":1,\"c\":2}", 16, &j, NULL), SNUG_OK);
+        CHECK(j != NULL && strcmp(j->child->string, "a\nb") == 0 &&
+              strcmp(j->child->next->string, "c") == 0 &&
+              j->child->next->string == (char *)(j->child->next + 1));
         cJSON_Delete(j);
         /* a failure inside the window leaves nothing behind either */
         CHECK_INT_EQ(jsonparse(text, len / 2, &j, NULL), SNUG_ERR_PARSE);
