@@ -1,6 +1,7 @@
 /* serve.c -- `snug-webhook serve`: flags, wiring, the housekeeping loop. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,10 +554,16 @@ static int serve_setup(serve_opts *o, serve_state *ss)
     return 0;
 }
 
+/* Every so often, hand the pages of freed heap memory back to the kernel:
+ * after a burst of connections closes, the holes it left in the malloc
+ * arenas would otherwise stay resident (measured: +2 to +6 MiB after a few
+ * rounds of 256 new TLS connections). A few hundred microseconds each time. */
+#define SERVE_TRIM_INTERVAL 5
+
 static void serve_loop(serve_opts *o, serve_state *ss)
 {
     struct timespec tick = {0, 200 * 1000 * 1000};
-    time_t last_poll = 0;
+    time_t last_poll = 0, last_trim = time(NULL);
 
     while (!g_stop) {
         time_t now = time(NULL);
@@ -571,6 +578,10 @@ static void serve_loop(serve_opts *o, serve_state *ss)
             kube_source_poll(ss->kube);
         cert_manager_tick(ss->certs, now);
         wh_metrics_set_ready(tls_keeper_ready(ss->tls) && store_synced(ss->store));
+        if (now - last_trim >= SERVE_TRIM_INTERVAL) {
+            malloc_trim(0);
+            last_trim = now;
+        }
         nanosleep(&tick, NULL);
     }
 }
