@@ -49,7 +49,7 @@ const cJSON *jsonfield_get(const cJSON *obj, const char *key)
 
     if (!cJSON_IsObject(obj))
         return NULL;
-    v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    v = jsonfield_member(obj, key);
     if (v == NULL || cJSON_IsNull(v))
         return NULL;
     return v;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -34,6 +35,23 @@ void jsonfield_path(char *buf, size_t cap, const char *parent, const char *key);
 
 /* buf = "<parent>[<i>]", cut to cap. */
 void jsonfield_index_path(char *buf, size_t cap, const char *parent, size_t i);
+
+/* The member `key` of obj (exact case; the first of duplicates), or NULL:
+ * what cJSON_GetObjectItemCaseSensitive answers, but without a strcmp call
+ * per member (the first byte is compared inline): the admission path looks
+ * members up a few hundred times per request. */
+static inline cJSON *jsonfield_member(const cJSON *obj, const char *key)
+{
+    cJSON *c;
+
+    if (obj == NULL || key == NULL)
+        return NULL;
+    for (c = obj->child; c != NULL; c = c->next) {
+        if (c->string != NULL && c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return c;
+    }
+    return NULL;
+}
 
 /* The member `key` of obj (exact case), or NULL when obj is not an object,
  * the member is absent, or it is JSON null. */

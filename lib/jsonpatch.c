@@ -10,6 +10,7 @@
  *                      replacement
  */
 #include "jsonpatch_internal.h"
+#include "jsonfield.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,7 +235,7 @@ static snug_status jp_set_walk(jsonpatch *p, const char *const *path, size_t n, 
         if (!jp_is_container(cur))
             return jp_not_container(path, i, cur, full, err);
         if (cJSON_IsObject(cur)) {
-            child = cJSON_GetObjectItemCaseSensitive(cur, path[i]);
+            child = jsonfield_member(cur, path[i]);
             if (child == NULL) {
                 st = jp_wrap(path, i + 1, n, value, full, err);
                 return st ? st : jp_emit(p, JP_ADD_MEMBER, path, i + 1, cur, NULL, value, err);
@@ -354,7 +355,7 @@ static cJSON *jp_lookup(cJSON *doc, const char *const *path, size_t n)
 
     for (i = 0; i < n && cur != NULL; i++) {
         if (cJSON_IsObject(cur))
-            cur = cJSON_GetObjectItemCaseSensitive(cur, path[i]);
+            cur = jsonfield_member(cur, path[i]);
         else if (cJSON_IsArray(cur) && jsonpointer_parse_index(path[i], &idx))
             cur = cJSON_GetArrayItem(cur, (int)idx);
         else

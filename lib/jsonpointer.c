@@ -4,6 +4,7 @@
  * patch code).
  */
 #include "jsonpatch_internal.h"
+#include "jsonfield.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -93,7 +94,7 @@ static snug_status jp_child(cJSON *cur, jp_loc *loc, cJSON **next, char *msg, si
     loc->is_index = loc->is_end = false;
     *next = NULL;
     if (cJSON_IsObject(cur)) {
-        *next = cJSON_GetObjectItemCaseSensitive(cur, dynbuf_str(&loc->key));
+        *next = jsonfield_member(cur, dynbuf_str(&loc->key));
         return SNUG_OK;
     }
     if (!cJSON_IsArray(cur)) {

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "quantity.h"
+#include "jsonfield.h"
 
 #define LR_ANNOTATION "kubernetes.io/limit-ranger"
 #define LR_PREFIX     "LimitRanger plugin set: "
@@ -78,8 +79,8 @@ static int64_t q_amount(const quantity *q, bool cpu, bool upper)
 
 static const char *lr_name(const cJSON *lr)
 {
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(lr, "metadata");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "name");
+    const cJSON *md = jsonfield_member(lr, "metadata");
+    const cJSON *name = jsonfield_member(md, "name");
 
     return cJSON_IsString(name) && name->valuestring[0] ? name->valuestring : "(unnamed)";
 }
@@ -88,7 +89,7 @@ static const char *lr_name(const cJSON *lr)
 static snug_status read_quantity(const cJSON *map, const char *res, bool upper, int64_t *out,
                                  double *ratio, const char *where, snug_err *err)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(map, res);
+    const cJSON *item = jsonfield_member(map, res);
     snug_err qerr;
     quantity q;
 
@@ -108,7 +109,7 @@ static snug_status read_quantity(const cJSON *map, const char *res, bool upper, 
 static snug_status read_map(const cJSON *it, const char *key, bool upper, res_amounts *out,
                             const char *where, snug_err *err)
 {
-    const cJSON *map = cJSON_GetObjectItemCaseSensitive(it, key);
+    const cJSON *map = jsonfield_member(it, key);
     char path[160];
     snug_status st;
 
@@ -125,7 +126,7 @@ static snug_status read_map(const cJSON *it, const char *key, bool upper, res_am
 
 static snug_status read_ratios(const cJSON *it, lr_item *li, const char *where, snug_err *err)
 {
-    const cJSON *map = cJSON_GetObjectItemCaseSensitive(it, "maxLimitRequestRatio");
+    const cJSON *map = jsonfield_member(it, "maxLimitRequestRatio");
     char path[160];
     snug_status st;
 
@@ -232,7 +233,7 @@ static void fold_pod(limitrange_bounds *b, const lr_item *li)
 
 static snug_status check_kind(const cJSON *lr, const char *name, snug_err *err)
 {
-    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(lr, "kind");
+    const cJSON *kind = jsonfield_member(lr, "kind");
 
     if (!cJSON_IsObject(lr))
         return snug_err_set(err, SNUG_ERR_INVALID, "LimitRange: must be an object");
@@ -254,8 +255,8 @@ snug_status limitrange_add(limitrange_bounds *b, const cJSON *limitrange, snug_e
     st = check_kind(limitrange, name, err);
     if (st != SNUG_OK)
         return st;
-    spec = cJSON_GetObjectItemCaseSensitive(limitrange, "spec");
-    limits = cJSON_GetObjectItemCaseSensitive(spec, "limits");
+    spec = jsonfield_member(limitrange, "spec");
+    limits = jsonfield_member(spec, "limits");
     if (limits == NULL || cJSON_IsNull(limits))
         return SNUG_OK;
     if (!cJSON_IsArray(limits))
@@ -263,7 +264,7 @@ snug_status limitrange_add(limitrange_bounds *b, const cJSON *limitrange, snug_e
                             "LimitRange \"%s\": spec.limits: must be an array", name);
     cJSON_ArrayForEach(it, limits)
     {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(it, "type");
+        const cJSON *type = jsonfield_member(it, "type");
         lr_item li;
 
         snprintf(where, sizeof(where), "spec.limits[%zu]", i++);
@@ -344,9 +345,9 @@ static unsigned part_for(const char *s, size_t len, const char *name)
 
 unsigned limitrange_defaulted(const cJSON *pod, const char *container)
 {
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(pod, "metadata");
-    const cJSON *ann = cJSON_GetObjectItemCaseSensitive(md, "annotations");
-    const cJSON *val = cJSON_GetObjectItemCaseSensitive(ann, LR_ANNOTATION);
+    const cJSON *md = jsonfield_member(pod, "metadata");
+    const cJSON *ann = jsonfield_member(md, "annotations");
+    const cJSON *val = jsonfield_member(ann, LR_ANNOTATION);
     const char *s, *end;
     unsigned bits = 0;
 

@@ -1,5 +1,6 @@
 /* selector.c -- Kubernetes label selectors and label syntax. */
 #include "selector.h"
+#include "jsonfield.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +250,7 @@ static snug_status sel_operator(const cJSON *req, const char *at, sel_op *op, sn
                {"NotIn", SEL_NOT_IN},
                {"Exists", SEL_EXISTS},
                {"DoesNotExist", SEL_DOES_NOT_EXIST}};
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(req, "operator");
+    const cJSON *o = jsonfield_member(req, "operator");
     size_t i;
 
     if (o == NULL || cJSON_IsNull(o))
@@ -271,7 +272,7 @@ static snug_status sel_operator(const cJSON *req, const char *at, sel_op *op, sn
 static snug_status sel_values(sel_req *r, const cJSON *req, const char *at, const char *opname,
                               snug_err *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "values"), *it;
+    const cJSON *v = jsonfield_member(req, "values"), *it;
     bool want = r->op == SEL_IN || r->op == SEL_NOT_IN;
     size_t n, i = 0;
     const char *why;
@@ -345,7 +346,7 @@ static snug_status sel_expression(label_selector *s, const cJSON *req, const cha
     st = sel_known_fields(req, fields, 3, "key, operator, values", at, err);
     if (st != SNUG_OK)
         return st;
-    key = cJSON_GetObjectItemCaseSensitive(req, "key");
+    key = jsonfield_member(req, "key");
     if (key == NULL || cJSON_IsNull(key))
         return snug_err_set(err, SNUG_ERR_INVALID, "%s.key: required", at);
     if (!cJSON_IsString(key))
@@ -365,8 +366,7 @@ static snug_status sel_expression(label_selector *s, const cJSON *req, const cha
     r->key = strdup(key->valuestring);
     if (r->key == NULL)
         return sel_nomem(err, at);
-    return sel_values(r, req, at, cJSON_GetObjectItemCaseSensitive(req, "operator")->valuestring,
-                      err);
+    return sel_values(r, req, at, jsonfield_member(req, "operator")->valuestring, err);
 }
 
 static snug_status sel_match_expressions(label_selector *s, const cJSON *me, const char *f,
@@ -413,8 +413,8 @@ snug_status selector_parse(const cJSON *json, const char *field, label_selector 
         goto out;
     }
     st = sel_known_fields(json, fields, 2, "matchLabels, matchExpressions", f, err);
-    ml = cJSON_GetObjectItemCaseSensitive(json, "matchLabels");
-    me = cJSON_GetObjectItemCaseSensitive(json, "matchExpressions");
+    ml = jsonfield_member(json, "matchLabels");
+    me = jsonfield_member(json, "matchExpressions");
     if (st == SNUG_OK && ml != NULL && !cJSON_IsNull(ml))
         st = sel_match_labels(s, ml, f, err);
     if (st == SNUG_OK && me != NULL && !cJSON_IsNull(me))
@@ -453,7 +453,7 @@ bool selector_matches(const label_selector *s, const cJSON *labels)
     for (i = 0; i < s->n; i++) {
         const sel_req *r = &s->reqs[i];
 
-        l = cJSON_IsObject(labels) ? cJSON_GetObjectItemCaseSensitive(labels, r->key) : NULL;
+        l = cJSON_IsObject(labels) ? jsonfield_member(labels, r->key) : NULL;
         present = l != NULL && !cJSON_IsNull(l);
         v = cJSON_IsString(l) ? l->valuestring : NULL;
         switch (r->op) {
@@ -537,7 +537,7 @@ static snug_status sel_kv_pair(cJSON *obj, const char *s, size_t b, size_t e, si
                           plen, s + b, what, SEL_SHOW_MAX, what[0] == 'k' ? key : val, why);
         goto out;
     }
-    if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL) {
+    if (jsonfield_member(obj, key) != NULL) {
         st = snug_err_set(err, SNUG_ERR_INVALID, "label \"%.*s\": key \"%s\" is given twice", plen,
                           s + b, key);
         goto out;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mutate.h"
 #include "workload.h"
+#include "jsonfield.h"
 
 #define ADMISSION_MAX_RESPONSE (64u << 20)
 
@@ -54,7 +55,7 @@ const char *admission_outcome_name(admission_outcome o)
 
 static const char *json_str(const cJSON *obj, const char *key)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *it = jsonfield_member(obj, key);
 
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
@@ -106,7 +107,7 @@ static bool review_read(const cJSON *root, review *rv, admission_result *out, sn
                           kind_name ? kind_name : "(missing)");
         return false;
     }
-    req = cJSON_GetObjectItemCaseSensitive(root, "request");
+    req = jsonfield_member(root, "request");
     if (!cJSON_IsObject(req)) {
         *st = bad_request(out, "AdmissionReview has no request object");
         return false;
@@ -120,11 +121,11 @@ static bool review_read(const cJSON *root, review *rv, admission_result *out, sn
     rv->operation = json_str(req, "operation");
     rv->namespace = json_str(req, "namespace");
     rv->sub_resource = json_str(req, "subResource");
-    kind = cJSON_GetObjectItemCaseSensitive(req, "kind");
+    kind = jsonfield_member(req, "kind");
     rv->kind = json_str(kind, "kind");
     rv->kind_group = json_str(kind, "group");
-    rv->object = cJSON_GetObjectItemCaseSensitive(req, "object");
-    dry = cJSON_GetObjectItemCaseSensitive(req, "dryRun");
+    rv->object = jsonfield_member(req, "object");
+    dry = jsonfield_member(req, "dryRun");
     rv->dry_run = cJSON_IsTrue(dry);
     out->dry_run = rv->dry_run;
     return true;
@@ -299,8 +300,7 @@ static snug_status decide_pod(store *s, const review *rv, admission_result *out)
         fallback = ns_labels_fallback(rv->namespace);
         in.namespace_labels = fallback;
     }
-    pod_labels = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(rv->object, "metadata"), "labels");
+    pod_labels = jsonfield_member(jsonfield_member(rv->object, "metadata"), "labels");
     in.policy = policy_set_select(store_policies(s), pod_labels, in.namespace_labels);
     in.rec = in.policy ? find_rec(s, rv->object, rv->namespace) : NULL;
     in.limits = store_limits(s, rv->namespace);

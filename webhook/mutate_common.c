@@ -8,6 +8,7 @@
 
 #include "mutate_internal.h"
 #include "quantity.h"
+#include "jsonfield.h"
 
 #define MUT_WARN_MAX_LEN 1024
 
@@ -86,7 +87,7 @@ snug_status mut_set_path(mut_ctx *x, const char *const *path, size_t n, cJSON *v
         if (cJSON_IsArray(node))
             node = cJSON_GetArrayItem(node, atoi(path[i]));
         else
-            node = cJSON_GetObjectItemCaseSensitive(node, path[i]);
+            node = jsonfield_member(node, path[i]);
         if (node == NULL)
             break;
         if (cJSON_IsNull(node)) {
@@ -121,7 +122,7 @@ snug_status mut_append(mut_ctx *x, mut_container *mc, cJSON *v, const char *a)
         return snug_err_set(x->err, SNUG_ERR_NOMEM, "out of memory");
     for (i = 0; i < 4 && cur != NULL; i++)
         cur = cJSON_IsArray(cur) ? cJSON_GetArrayItem(cur, atoi(path[i]))
-                                 : cJSON_GetObjectItemCaseSensitive(cur, path[i]);
+                                 : jsonfield_member(cur, path[i]);
     if (cJSON_IsNull(cur)) {
         arr = cJSON_CreateArray();
         if (arr == NULL) {
@@ -140,7 +141,7 @@ const cJSON *mut_get(const cJSON *obj, const char *key)
 
     if (!cJSON_IsObject(obj))
         return NULL;
-    v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    v = jsonfield_member(obj, key);
     return cJSON_IsNull(v) ? NULL : v;
 }
 
