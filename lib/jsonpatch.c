@@ -106,7 +106,7 @@ fail:
  * anything else an object member. An index there would address an array that
  * does not exist: SNUG_ERR_NOT_FOUND. *value is freed on failure. */
 static snug_status jp_wrap(const char *const *path, size_t from, size_t n, cJSON **value,
-                           const char *full, snug_err *err)
+                           snug_err *err)
 {
     cJSON *v = *value, *c;
     size_t i = n, idx;
@@ -120,8 +120,8 @@ static snug_status jp_wrap(const char *const *path, size_t from, size_t n, cJSON
             ok = c != NULL && cJSON_AddItemToArray(c, v);
         } else if (jsonpointer_parse_index(path[i], &idx)) {
             cJSON_Delete(v);
-            return snug_err_set(err, SNUG_ERR_NOT_FOUND,
-                                "set %s: index %s of an array that does not exist", full, path[i]);
+            return snug_err_set(err, SNUG_ERR_NOT_FOUND, "index %s of an array that does not exist",
+                                path[i]);
         } else {
             c = cJSON_CreateObject();
             ok = c != NULL && cJSON_AddItemToObject(c, path[i], v);
@@ -129,7 +129,7 @@ static snug_status jp_wrap(const char *const *path, size_t from, size_t n, cJSON
         if (!ok) {
             cJSON_Delete(c);
             cJSON_Delete(v);
-            return snug_err_set(err, SNUG_ERR_NOMEM, "set %s: out of memory", full);
+            return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
         }
         v = c;
     }
@@ -196,7 +196,7 @@ static snug_status jp_emit(jsonpatch *p, jp_kind kind, const char *const *path, 
     if (st != SNUG_OK) {
         cJSON_Delete(op);
         cJSON_Delete(v);
-        snug_err_set(err, st, "set %s: out of memory", dynbuf_str(&ptr));
+        snug_err_set(err, st, st == SNUG_ERR_TOO_BIG ? "path too long" : "out of memory");
     } else {
         cJSON_AddItemToArray(p->ops, op);
         p->count++;
@@ -208,64 +208,64 @@ static snug_status jp_emit(jsonpatch *p, jp_kind kind, const char *const *path, 
 
 /* jp_set_walk() met a scalar at path[0..i): SNUG_ERR_INVALID naming it. */
 static snug_status jp_not_container(const char *const *path, size_t i, const cJSON *cur,
-                                    const char *full, snug_err *err)
+                                    snug_err *err)
 {
     dynbuf at;
     snug_status st = jp_prefix(&at, path, i);
 
-    snug_err_set(err, st ? st : SNUG_ERR_INVALID, "set %s: %s is %s, not an object or array", full,
+    snug_err_set(err, st ? st : SNUG_ERR_INVALID, "%s is %s, not an object or array",
                  i ? dynbuf_str(&at) : "the document", jsonpatch_type_name(cur));
     dynbuf_free(&at);
     return st ? st : SNUG_ERR_INVALID;
 }
 
-/* The walk of jsonpatch_set(). `full` is the whole pointer, for messages. */
+/* The walk of jsonpatch_set(). Its messages leave out "set <pointer>: ",
+ * which jsonpatch_set() adds on failure only. */
 static snug_status jp_set_walk(jsonpatch *p, const char *const *path, size_t n, cJSON **value,
-                               const char *full, snug_err *err)
+                               snug_err *err)
 {
     cJSON *cur = p->doc, *child = NULL;
     size_t i, idx, size;
     snug_status st;
 
     if (n == 0 || cJSON_IsNull(p->doc)) {
-        st = jp_wrap(path, 0, n, value, full, err);
+        st = jp_wrap(path, 0, n, value, err);
         return st ? st : jp_emit(p, JP_REPLACE_ROOT, path, 0, NULL, p->doc, value, err);
     }
     for (i = 0; i < n; i++) {
         if (!jp_is_container(cur))
-            return jp_not_container(path, i, cur, full, err);
+            return jp_not_container(path, i, cur, err);
         if (cJSON_IsObject(cur)) {
             child = jsonfield_member(cur, path[i]);
             if (child == NULL) {
-                st = jp_wrap(path, i + 1, n, value, full, err);
+                st = jp_wrap(path, i + 1, n, value, err);
                 return st ? st : jp_emit(p, JP_ADD_MEMBER, path, i + 1, cur, NULL, value, err);
             }
         } else {
             size = (size_t)cJSON_GetArraySize(cur);
             if (strcmp(path[i], "-") == 0 ||
                 (jsonpointer_parse_index(path[i], &idx) && idx == size && i + 1 == n)) {
-                st = jp_wrap(path, i + 1, n, value, full, err);
+                st = jp_wrap(path, i + 1, n, value, err);
                 return st ? st : jp_emit(p, JP_ADD_ITEM, path, i + 1, cur, NULL, value, err);
             }
             if (!jsonpointer_parse_index(path[i], &idx))
-                return snug_err_set(err, SNUG_ERR_INVALID, "set %s: \"%s\" is not an array index",
-                                    full, path[i]);
+                return snug_err_set(err, SNUG_ERR_INVALID, "\"%s\" is not an array index", path[i]);
             if (idx >= size)
                 return snug_err_set(err, SNUG_ERR_NOT_FOUND,
-                                    "set %s: index %zu is out of range (the array has %zu items)",
-                                    full, idx, size);
+                                    "index %zu is out of range (the array has %zu items)", idx,
+                                    size);
             child = cJSON_GetArrayItem(cur, (int)idx);
         }
         if (i + 1 == n)
             return jp_emit(p, JP_REPLACE, path, n, cur, child, value, err);
         if (cJSON_IsNull(child)) {
             /* A null parent counts as missing: replace it with the nesting. */
-            st = jp_wrap(path, i + 1, n, value, full, err);
+            st = jp_wrap(path, i + 1, n, value, err);
             return st ? st : jp_emit(p, JP_REPLACE, path, i + 1, cur, child, value, err);
         }
         cur = child;
     }
-    return snug_err_set(err, SNUG_ERR_INTERNAL, "set %s: walked past the path", full);
+    return snug_err_set(err, SNUG_ERR_INTERNAL, "walked past the path");
 }
 
 static snug_status jp_check_args(jsonpatch *p, const char *const *path, size_t n, snug_err *err)
@@ -315,13 +315,15 @@ snug_status jsonpatch_set(jsonpatch *p, const char *const *path, size_t n, cJSON
 
     if (st != SNUG_OK)
         return st;
-    st = jp_full_path(&full, path, n, err);
-    if (st != SNUG_OK) {
-        cJSON_Delete(value);
-        return st;
-    }
-    st = jp_set_walk(p, path, n, &value, dynbuf_str(&full), err);
+    st = jp_set_walk(p, path, n, &value, err);
     cJSON_Delete(value); /* NULL unless a failure left it with us */
+    if (st == SNUG_OK)
+        return SNUG_OK;
+    /* the pointer is only built for the message */
+    if (jp_prefix(&full, path, n) != SNUG_OK)
+        st = snug_err_wrap(err, st, "set (a path too long to show)");
+    else
+        st = snug_err_wrap(err, st, "set %s", dynbuf_str(&full));
     dynbuf_free(&full);
     return st;
 }
