@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import DATA_DIR, decode_patch, pod_review, post_json
+from conftest import DATA_DIR, Server, decode_patch, pod_review, post_json
 
 GOLDEN = sorted(p for p in (DATA_DIR / "admission").iterdir() if (p / "request.json").is_file())
 
@@ -125,3 +125,35 @@ def test_many_reviews_one_connection_all_distinct(server):
             r = post_json(c, pod_review(uid="seq-%d" % i))
             assert r.status == 200, r
             assert r.json()["response"]["uid"] == "seq-%d" % i
+
+
+@pytest.fixture(scope="module")
+def roomy_server(snug_bin, tmp_path_factory):
+    """A server with the default 8 MiB body cap (the shared one has 64 KiB)."""
+    srv = Server(snug_bin, tmp_path_factory.mktemp("roomy"), ["--max-body-bytes", str(8 << 20)])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("kib", [1, 6, 11, 14, 40, 300, 3000])
+def test_reviews_of_every_size_are_mutated(roomy_server, kib):
+    """Reviews that fit libmicrohttpd's connection pool are answered from its
+    buffer; larger ones arrive in pieces and are gathered first. Both must
+    give the same kind of answer, on a kept-alive connection."""
+    def review(uid, pad):
+        r = pod_review(uid=uid, annotations={"example.com/notes": "n" * pad})
+        return json.dumps(r).encode()
+
+    base = len(review("size", 0))
+    body = review("size-%d" % kib, max(0, kib * 1024 - base))
+    assert abs(len(body) - max(kib * 1024, base)) < 64, len(body)
+    with roomy_server.connect(timeout=30) as c:
+        for i in range(3):
+            r = post_json(c, body)
+            assert r.status == 200, (kib, i, r)
+            resp = r.json()["response"]
+            assert resp["uid"] == "size-%d" % kib
+            assert resp["allowed"] is True
+            ops = decode_patch(r.json())
+            assert any("/resources" in op["path"] for op in ops), ops
