@@ -215,7 +215,10 @@ def test_ctrl_c_stops_everything(snug_build):
             seen.append(lines.get())
         output = "".join(seen)
         assert rc != 0, output[-8000:]
-        assert "demo INTERRUPTED" in output, output[-8000:]
+        # rc in the message: a run once ended here with no trap output at all
+        # (not reproduced since); the exit status tells a shell killed by the
+        # signal (-2) from one that exited through its trap (130)
+        assert "demo INTERRUPTED" in output, "rc=%s\n%s" % (rc, output[-8000:])
         left = wait_until_gone(state)
         assert not left, "still running after Ctrl-C:\n%s" % "\n".join(c for _, c in left)
     finally:
