@@ -10,12 +10,13 @@
  *                      replacement
  */
 #include "jsonpatch_internal.h"
-#include "jsonfield.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jsonfield.h"
 
 #define JP_MAX_SEGMENTS 64 /* jsonpatch_setv() */
 

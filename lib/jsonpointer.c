@@ -4,11 +4,12 @@
  * patch code).
  */
 #include "jsonpatch_internal.h"
-#include "jsonfield.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "jsonfield.h"
 
 /* ---------------------------------------------------------------------------
  * Pointers.

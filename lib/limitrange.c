@@ -23,8 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "quantity.h"
 #include "jsonfield.h"
+#include "quantity.h"
 
 #define LR_ANNOTATION "kubernetes.io/limit-ranger"
 #define LR_PREFIX     "LimitRanger plugin set: "

@@ -1,10 +1,11 @@
 /* selector.c -- Kubernetes label selectors and label syntax. */
 #include "selector.h"
-#include "jsonfield.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jsonfield.h"
 
 #define SEL_NAME_MAX   63
 #define SEL_PREFIX_MAX 253

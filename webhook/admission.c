@@ -11,12 +11,12 @@
 #include "base64.h"
 #include "dynbuf.h"
 #include "jsonarena.h"
+#include "jsonfield.h"
 #include "jsonparse.h"
 #include "jsonprint.h"
 #include "log.h"
 #include "mutate.h"
 #include "workload.h"
-#include "jsonfield.h"
 
 #define ADMISSION_MAX_RESPONSE (64u << 20)
 
@@ -139,8 +139,9 @@ static bool review_is_pod_create(const review *rv)
            (rv->sub_resource == NULL || rv->sub_resource[0] == '\0');
 }
 
-/* The response is written straight into one buffer, in the order the API
- * server's own encoder uses: no tree is built just to be printed. */
+/* The response is written straight into one buffer (apiVersion, kind,
+ * response: uid, allowed, patchType, patch, warnings, auditAnnotations):
+ * no tree is built just to be printed. */
 
 static snug_status put_str(dynbuf *b, const char *s)
 {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonfield.h"
 #include "mutate_internal.h"
 #include "quantity.h"
-#include "jsonfield.h"
 
 #define MUT_WARN_MAX_LEN 1024
 
