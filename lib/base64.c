@@ -1,5 +1,5 @@
-/* base64.c -- base64: our own table encoder for the hot path (the
- * admission patch), OpenSSL's EVP block coder for the rest. */
+/* base64.c -- base64: a table encoder (the admission patch is encoded on
+ * every request), OpenSSL's EVP block coder for decoding. */
 #include "base64.h"
 
 #include <ctype.h>
@@ -9,26 +9,14 @@
 
 #include <openssl/evp.h>
 
-char *base64_encode(const void *data, size_t len)
-{
-    char *out;
-
-    if (len > (size_t)INT_MAX / 2)
-        return NULL;
-    out = malloc(4 * ((len + 2) / 3) + 1);
-    if (out == NULL)
-        return NULL;
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
-}
-
 /* Input bytes per block: a multiple of 3, so only the last block pads. */
 #define ENCODE_BLOCK 3072u
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Encode n bytes (n <= ENCODE_BLOCK) into out; returns the text length. */
+/* Encode n bytes into out (room for 4 * ceil(n / 3) bytes); returns the
+ * text length. Writes no NUL. */
 static size_t encode_block(char *out, const unsigned char *in, size_t n)
 {
     char *o = out;
@@ -60,6 +48,21 @@ static size_t encode_block(char *out, const unsigned char *in, size_t n)
         o += 4;
     }
     return (size_t)(o - out);
+}
+
+char *base64_encode(const void *data, size_t len)
+{
+    char *out;
+    size_t n;
+
+    if (len > (size_t)INT_MAX / 2)
+        return NULL;
+    out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out == NULL)
+        return NULL;
+    n = encode_block(out, data, len);
+    out[n] = '\0';
+    return out;
 }
 
 snug_status base64_encode_append(dynbuf *out, const void *data, size_t len)

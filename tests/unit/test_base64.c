@@ -53,6 +53,16 @@ static void test_append_blocks(void)
         CHECK_INT_EQ(base64_encode_append(&b, data, lens[i]), SNUG_OK);
         CHECK(strncmp(dynbuf_str(&b), "p:", 2) == 0);
         CHECK_STR_EQ(dynbuf_str(&b) + 2, want);
+        {
+            /* and it decodes back (OpenSSL's decoder: independent of ours) */
+            unsigned char *dec = NULL;
+            size_t dn = 0;
+
+            CHECK_INT_EQ(base64_decode(dynbuf_str(&b) + 2, "x", &dec, &dn, NULL), SNUG_OK);
+            CHECK_INT_EQ(dn, lens[i]);
+            CHECK(dec != NULL && memcmp(dec, data, lens[i]) == 0);
+            free(dec);
+        }
         dynbuf_free(&b);
         free(want);
     }
