@@ -73,7 +73,7 @@ static void push_socket(int fd)
 snug_status tls_cork_flush(struct MHD_Connection *c, int timeout_ms, snug_err *err)
 {
     gnutls_session_t s = session_of(c);
-    int fd = fd_of(c), rc = 0;
+    int fd = fd_of(c), rc;
     struct timespec deadline;
     snug_status st = SNUG_OK;
 
@@ -101,9 +101,8 @@ snug_status tls_cork_flush(struct MHD_Connection *c, int timeout_ms, snug_err *e
             goto out;
         }
     }
-    /* Nothing was corked (the response went out otherwise): still uncork. */
-    rc = gnutls_record_uncork(s, 0);
-    (void)rc;
+    /* Leave corked mode also when nothing was held back (no-op otherwise). */
+    (void)gnutls_record_uncork(s, 0);
     push_socket(fd);
 out:
     if (st != SNUG_OK && fd >= 0)
