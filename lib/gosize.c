@@ -9,8 +9,9 @@
 #include "gosize.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "decimal.h"
 
 #define QUOTE_SHOWN 64
 
@@ -148,9 +149,8 @@ snug_status gosize_parse_env(const char *s, int64_t *bytes, snug_err *err)
 
 void gosize_format(int64_t bytes, char *buf, size_t cap)
 {
-    char tmp[GOSIZE_STR_MAX];
-    size_t i;
-    int n;
+    char tmp[DECIMAL_U64_MAX + 4]; /* digits, the longest unit ("TiB"), NUL */
+    size_t i, n, u;
 
     if (bytes <= 0) {
         bytes = 0;
@@ -160,12 +160,15 @@ void gosize_format(int64_t bytes, char *buf, size_t cap)
             if ((bytes & (((int64_t)1 << units[i].shift) - 1)) == 0)
                 break;
     }
-    n = snprintf(tmp, sizeof(tmp), "%lld%s", (long long)(bytes >> units[i].shift), units[i].name);
+    n = decimal_u64(tmp, (uint64_t)(bytes >> units[i].shift));
+    u = strlen(units[i].name);
+    memcpy(tmp + n, units[i].name, u + 1);
+    n += u;
     if (buf == NULL || cap == 0)
         return;
-    if (n < 0 || (size_t)n >= cap) {
+    if (n >= cap) {
         buf[0] = '\0'; /* never a cut number, which would be a different size */
         return;
     }
-    memcpy(buf, tmp, (size_t)n + 1);
+    memcpy(buf, tmp, n + 1);
 }

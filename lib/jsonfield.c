@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "quantity.h"
 
 const char *jsonfield_type_name(const cJSON *v)
@@ -38,9 +39,22 @@ void jsonfield_path(char *buf, size_t cap, const char *parent, const char *key)
 
 void jsonfield_index_path(char *buf, size_t cap, const char *parent, size_t i)
 {
+    char digits[DECIMAL_U64_MAX];
+    size_t plen = parent != NULL ? strlen(parent) : 0;
+    size_t dlen = decimal_u64(digits, (uint64_t)i);
+
     if (cap == 0)
         return;
-    snprintf(buf, cap, "%s[%zu]", parent ? parent : "", i);
+    if (plen + dlen + 3 > cap) { /* what does not fit is cut, as snprintf would */
+        snprintf(buf, cap, "%s[%s]", parent ? parent : "", digits);
+        return;
+    }
+    if (plen > 0)
+        memcpy(buf, parent, plen);
+    buf[plen] = '[';
+    memcpy(buf + plen + 1, digits, dlen);
+    buf[plen + 1 + dlen] = ']';
+    buf[plen + 2 + dlen] = '\0';
 }
 
 const cJSON *jsonfield_get(const cJSON *obj, const char *key)

@@ -18,7 +18,8 @@
 
 #include "jsonfield.h"
 
-#define JP_MAX_SEGMENTS 64 /* jsonpatch_setv() */
+#define JP_MAX_SEGMENTS  64  /* jsonpatch_setv() */
+#define JP_SHORT_POINTER 512 /* pointers up to this long are built on the stack */
 
 struct jsonpatch {
     cJSON *doc;   /* borrowed */
@@ -82,23 +83,29 @@ static bool jp_is_container(const cJSON *v)
     return cJSON_IsObject(v) || cJSON_IsArray(v);
 }
 
-/* {"op": name, "path": ptr, "value": copy of value}; NULL on NOMEM. */
+/* {"op": name, "path": ptr, "value": copy of value}; NULL on NOMEM. The
+ * member names and `name` are static strings, so they are referenced, not
+ * copied (cJSON_AddItemToObjectCS, cJSON_CreateStringReference). */
 static cJSON *jp_make_op(const char *name, const char *ptr, const cJSON *value)
 {
-    cJSON *o = cJSON_CreateObject(), *v = NULL;
+    cJSON *o = cJSON_CreateObject(), *v;
 
-    if (o == NULL || !cJSON_AddStringToObject(o, "op", name) ||
-        !cJSON_AddStringToObject(o, "path", ptr))
-        goto fail;
+    if (o == NULL)
+        return NULL;
+    v = cJSON_CreateStringReference(name);
+    if (v == NULL || !cJSON_AddItemToObjectCS(o, "op", v))
+        goto fail_v;
+    v = cJSON_CreateString(ptr);
+    if (v == NULL || !cJSON_AddItemToObjectCS(o, "path", v))
+        goto fail_v;
     if (value != NULL) {
         v = cJSON_Duplicate(value, 1);
-        if (v == NULL || !cJSON_AddItemToObject(o, "value", v)) {
-            cJSON_Delete(v);
-            goto fail;
-        }
+        if (v == NULL || !cJSON_AddItemToObjectCS(o, "value", v))
+            goto fail_v;
     }
     return o;
-fail:
+fail_v:
+    cJSON_Delete(v);
     cJSON_Delete(o);
     return NULL;
 }
@@ -170,25 +177,31 @@ static snug_status jp_put(jsonpatch *p, jp_kind kind, const char *const *path, s
 }
 
 /* Record one operation at path[0..k) and apply it to the document. Takes
- * *value (set to NULL once it belongs to the document or was freed). */
+ * *value (set to NULL once it belongs to the document or was freed). The
+ * pointer is built on the stack when it is short, as it nearly always is. */
 static snug_status jp_emit(jsonpatch *p, jp_kind kind, const char *const *path, size_t k,
                            cJSON *parent, cJSON *child, cJSON **value, snug_err *err)
 {
+    char small[JP_SHORT_POINTER];
     dynbuf ptr;
+    const char *pointer = small;
     cJSON *op = NULL, *v = *value;
-    snug_status st;
+    snug_status st = SNUG_OK;
 
+    dynbuf_init(&ptr, JSONPOINTER_MAX);
     if ((kind == JP_REPLACE || kind == JP_REPLACE_ROOT) && jsonpatch_equal(child, v)) {
         cJSON_Delete(v); /* nothing to change, nothing to record */
-        *value = NULL;
-        return SNUG_OK;
+        goto out;
     }
     if (kind == JP_ADD_ITEM || (kind == JP_REPLACE && cJSON_IsArray(parent)))
         jsonpatch_unname(v);
-    st = jp_prefix(&ptr, path, k);
+    if (!jsonpointer_format(small, sizeof(small), path, k)) {
+        st = jsonpointer_append_path(&ptr, path, k);
+        pointer = dynbuf_str(&ptr);
+    }
     if (st == SNUG_OK) {
-        op = jp_make_op(kind == JP_ADD_MEMBER || kind == JP_ADD_ITEM ? "add" : "replace",
-                        dynbuf_str(&ptr), v);
+        op = jp_make_op(kind == JP_ADD_MEMBER || kind == JP_ADD_ITEM ? "add" : "replace", pointer,
+                        v);
         if (op == NULL)
             st = SNUG_ERR_NOMEM;
     }
@@ -202,6 +215,7 @@ static snug_status jp_emit(jsonpatch *p, jp_kind kind, const char *const *path, 
         cJSON_AddItemToArray(p->ops, op);
         p->count++;
     }
+out:
     *value = NULL;
     dynbuf_free(&ptr);
     return st;

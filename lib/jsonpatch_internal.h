@@ -23,6 +23,11 @@
  * the dynbuf does (SNUG_ERR_TOO_BIG, SNUG_ERR_NOMEM). */
 snug_status jsonpointer_append_path(dynbuf *out, const char *const *path, size_t n);
 
+/* The same pointer written into buf[0..cap) with its NUL, without
+ * allocating: true when pointer and NUL fit, false (buf then holds a cut,
+ * unterminated prefix) when not. */
+bool jsonpointer_format(char *buf, size_t cap, const char *const *path, size_t n);
+
 /* An RFC 6901 array index: "0" or digits without a leading zero, at most
  * INT_MAX, into *out. False for anything else ("-", "01", "1a", ""). */
 bool jsonpointer_parse_index(const char *s, size_t *out);

@@ -46,6 +46,35 @@ snug_status jsonpointer_append_path(dynbuf *out, const char *const *path, size_t
     return st;
 }
 
+bool jsonpointer_format(char *buf, size_t cap, const char *const *path, size_t n)
+{
+    size_t used = 0, i, run; /* used <= cap throughout */
+    const char *s;
+
+    for (i = 0; i < n; i++) {
+        if (used >= cap)
+            return false;
+        buf[used++] = '/';
+        for (s = path[i];; s += run + 1) {
+            run = strcspn(s, "~/");
+            if (run > cap - used)
+                return false;
+            memcpy(buf + used, s, run);
+            used += run;
+            if (s[run] == '\0')
+                break;
+            if (cap - used < 2)
+                return false;
+            buf[used++] = '~';
+            buf[used++] = s[run] == '~' ? '0' : '1';
+        }
+    }
+    if (used >= cap)
+        return false;
+    buf[used] = '\0';
+    return true;
+}
+
 /* An RFC 6901 array index: "0" or digits without a leading zero. */
 bool jsonpointer_parse_index(const char *s, size_t *out)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "jsonarena.h"
 #include "mutate_internal.h"
 
@@ -80,7 +81,7 @@ static void setup_container(mut_ctx *x, mut_container *mc, const cJSON *c, const
     mc->orig = c;
     mc->name = mut_get(c, "name")->valuestring;
     mc->list = list;
-    snprintf(mc->idx, sizeof(mc->idx), "%zu", i);
+    (void)decimal_u64(mc->idx, (uint64_t)i); /* idx holds DECIMAL_U64_MAX */
     if (strcmp(list, "containers") == 0)
         mc->kind = MUT_REGULAR;
     else if (cJSON_IsString(rp) && strcmp(rp->valuestring, "Always") == 0)
@@ -463,15 +464,20 @@ void mutate_changed_str(unsigned changed, char *buf, size_t cap)
         const char *name;
     } parts[] = {
         {MUTATED_RESOURCES, "resources"}, {MUTATED_PROBES, "probes"}, {MUTATED_GO_ENV, "go-env"}};
-    size_t i, len = 0;
+    size_t i, len = 0, n;
 
     if (cap == 0)
         return;
-    buf[0] = '\0';
     for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if (!(changed & parts[i].bit))
             continue;
-        snprintf(buf + len, cap - len, "%s%s", len ? "," : "", parts[i].name);
-        len = strlen(buf);
+        if (len > 0 && len + 1 < cap)
+            buf[len++] = ',';
+        n = strlen(parts[i].name);
+        if (n > cap - 1 - len)
+            n = cap - 1 - len; /* cut, as snprintf would */
+        memcpy(buf + len, parts[i].name, n);
+        len += n;
     }
+    buf[len] = '\0';
 }

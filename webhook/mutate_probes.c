@@ -179,8 +179,9 @@ static snug_status add_probe(mut_ctx *x, mut_container *mc, const probe_plan *pp
     st = mut_set(x, mc, probe, key, NULL, NULL);
     if (st == SNUG_OK) {
         mc->changed |= MUTATED_PROBES;
-        (void)dynbuf_printf(added, "%s%.*s", dynbuf_len(added) ? "+" : "",
-                            (int)(strlen(key) - strlen("Probe")), key);
+        if (dynbuf_len(added) > 0)
+            (void)dynbuf_addc(added, '+');
+        (void)dynbuf_add(added, key, strlen(key) - strlen("Probe"));
     }
     return st;
 }

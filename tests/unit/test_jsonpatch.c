@@ -5,6 +5,7 @@
 
 #include "dynbuf.h"
 #include "jsonpatch.h"
+#include "jsonpatch_internal.h"
 #include "status.h"
 #include "test.h"
 
@@ -37,6 +38,48 @@ static int json_eq(const cJSON *got, const char *want)
         if (!json_eq((got), (want)))                                                               \
             T_FAIL("%s == %s, want %s", #got, show(got), (want));                                  \
     } while (0)
+
+/* jsonpointer_format (the allocation-free builder jp_emit uses) writes what
+ * jsonpointer_append_path does, and fails exactly when the pointer and its
+ * NUL do not fit. */
+static void test_pointer_format(void)
+{
+    static const char *const a[] = {"spec", "containers", "0", "resources"};
+    static const char *const b[] = {"metadata", "annotations", "snug.dev/mutated"};
+    static const char *const c[] = {"~/", "", "a~b/c"};
+    static const char *const d[] = {""};
+    static const struct {
+        const char *const *path;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {a, 4, "/spec/containers/0/resources"},
+        {b, 3, "/metadata/annotations/snug.dev~1mutated"},
+        {c, 3, "/~0~1//a~0b~1c"},
+        {d, 1, "/"},
+        {a, 0, ""},
+    };
+    char buf[64];
+    size_t i, cap, len;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        dynbuf ref;
+
+        T_CASE("%s", cases[i].want);
+        dynbuf_init(&ref, 256);
+        CHECK_INT_EQ(jsonpointer_append_path(&ref, cases[i].path, cases[i].n), SNUG_OK);
+        CHECK_STR_EQ(dynbuf_str(&ref), cases[i].want);
+        dynbuf_free(&ref);
+        len = strlen(cases[i].want);
+        for (cap = 0; cap <= len + 2; cap++) {
+            bool ok = jsonpointer_format(buf, cap, cases[i].path, cases[i].n);
+
+            CHECK(ok == (cap > len));
+            if (ok)
+                CHECK_STR_EQ(buf, cases[i].want);
+        }
+    }
+}
 
 static void test_escape(void)
 {
@@ -738,6 +781,7 @@ static void test_equal(void)
 int main(void)
 {
     RUN(test_escape);
+    RUN(test_pointer_format);
     RUN(test_pointer_get);
     RUN(test_builder);
     RUN(test_builder_sequence);
