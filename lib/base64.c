@@ -1,9 +1,14 @@
 /* base64.c -- base64: a table encoder (the admission patch is encoded on
- * every request), OpenSSL's EVP block coder for decoding. */
+ * every request), OpenSSL's EVP block coder for decoding.
+ *
+ * The encoder turns each 12 bits into two letters with one lookup in a
+ * 4096-entry table of letter pairs (8 KiB, built once), so three input bytes
+ * cost two lookups instead of four. */
 #include "base64.h"
 
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +20,19 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+static char b64_pairs[4096][2]; /* the letters of each 12-bit value */
+static pthread_once_t b64_pairs_once = PTHREAD_ONCE_INIT;
+
+static void b64_pairs_build(void)
+{
+    unsigned v;
+
+    for (v = 0; v < 4096; v++) {
+        b64_pairs[v][0] = b64_alphabet[v >> 6];
+        b64_pairs[v][1] = b64_alphabet[v & 63];
+    }
+}
+
 /* Encode n bytes into out (room for 4 * ceil(n / 3) bytes); returns the
  * text length. Writes no NUL. */
 static size_t encode_block(char *out, const unsigned char *in, size_t n)
@@ -22,13 +40,12 @@ static size_t encode_block(char *out, const unsigned char *in, size_t n)
     char *o = out;
     size_t i;
 
+    pthread_once(&b64_pairs_once, b64_pairs_build);
     for (i = 0; i + 3 <= n; i += 3) {
         unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
 
-        o[0] = b64_alphabet[v >> 18];
-        o[1] = b64_alphabet[(v >> 12) & 63];
-        o[2] = b64_alphabet[(v >> 6) & 63];
-        o[3] = b64_alphabet[v & 63];
+        memcpy(o, b64_pairs[v >> 12], 2);
+        memcpy(o + 2, b64_pairs[v & 4095], 2);
         o += 4;
     }
     if (n - i == 1) {

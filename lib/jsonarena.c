@@ -76,7 +76,7 @@ static void *arena_alloc_big(arena *a, size_t n)
     return c->data;
 }
 
-/* The slow path, kept out of line so hook_malloc stays small. */
+/* The slow path, kept out of line so jsonarena_alloc stays small. */
 __attribute__((noinline)) static void *arena_alloc(arena *a, size_t n)
 {
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -105,9 +105,10 @@ __attribute__((noinline)) static void *arena_alloc(arena *a, size_t n)
     return c->data + c->used - need;
 }
 
-/* Every cJSON allocation lands here: the common case (a small block that
- * fits the head chunk) is a few instructions, the rest is arena_alloc(). */
-static void *hook_malloc(size_t n)
+/* Every cJSON allocation lands here (the hook), and jsonparse's own in a
+ * window: the common case (a small block that fits the head chunk) is a few
+ * instructions, the rest is arena_alloc(). */
+void *jsonarena_alloc(size_t n)
 {
     arena *a = t_arena;
     chunk *c;
@@ -158,17 +159,18 @@ static void arena_destroy(void *v)
 
 static void install_once(void)
 {
-    cJSON_Hooks hooks = {hook_malloc, hook_free};
-
     if (pthread_key_create(&g_key, arena_destroy) != 0)
         return;
-    cJSON_InitHooks(&hooks);
     g_installed = true;
 }
 
 void jsonarena_install(void)
 {
+    cJSON_Hooks hooks = {jsonarena_alloc, hook_free};
+
     pthread_once(&g_once, install_once);
+    if (g_installed)
+        cJSON_InitHooks(&hooks);
 }
 
 int jsonarena_begin(void)

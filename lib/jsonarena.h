@@ -37,8 +37,11 @@
 #define JSONARENA_BIG    (16u * 1024u)         /* larger ones get a block of their own */
 #define JSONARENA_BUDGET (64u * 1024u * 1024u) /* per window, then allocations fail */
 
-/* Install the cJSON hooks (once per process; safe to call many times and
- * from any thread). Until then, begin/end do nothing. */
+/* Install the cJSON hooks. Until then, begin/end do nothing. Call it
+ * before other threads use cJSON (cJSON_InitHooks is not atomic); calling it
+ * again puts the hooks back if something replaced them (a test that installs
+ * its own between arena runs). With other hooks in place, no window may be
+ * open: memory of the arena would reach them. */
 void jsonarena_install(void);
 
 /* Open this thread's window. Windows do not nest: a second begin is a no-op
@@ -61,6 +64,12 @@ bool jsonarena_owns(const void *p);
  * otherwise. Only for trees built inside the window from fresh nodes: a node
  * made outside and moved into such a tree would leak. NULL is fine. */
 void jsonarena_delete(cJSON *item);
+
+/* The allocator itself (the malloc hook cJSON gets): n bytes from this
+ * thread's open window, or from malloc() when none is open. NULL when the
+ * window's budget is spent or memory runs out. jsonparse calls it directly
+ * for the nodes it builds in a window. */
+void *jsonarena_alloc(size_t n);
 
 /* Bytes handed out in this thread's current window (for tests). */
 size_t jsonarena_used(void);

@@ -44,7 +44,7 @@ typedef struct parser {
     snug_err *err;              /* may be NULL */
     snug_status status;         /* why a step returned NULL */
     size_t depth;               /* open containers on the stack */
-    bool fuse;                  /* in an arena window: a member and its name in one block */
+    bool fuse;                  /* in an arena window: node, name, string in one block */
     cJSON *stack[JSONPARSE_MAX_DEPTH];
 } parser;
 
@@ -661,43 +661,92 @@ static pos close_values(parser *ps, pos p, cJSON **open)
     return p;
 }
 
-/* An object member whose name (at `open`, no escapes, closing quote at
- * `close`) lives in the same block as the node: one allocation instead of
- * two. Only in an arena window, where nothing is freed piece by piece
- * (cJSON_free of the name is a no-op there), so cJSON's separate free of
- * `string` never sees an interior pointer outside the arena. */
-static cJSON *member_fused(pos open, pos close)
+/* A node and, in the same block, its member name and its string value:
+ * one allocation instead of up to three. `name` and `value` point at an
+ * opening quote whose closing quote (no escapes between) is at `name_end` /
+ * `value_end`; either may be NULL (an array element; a value that is not a
+ * plain string). Only in an arena window, where nothing is freed piece by
+ * piece (cJSON_free of a name or string is a no-op there), so cJSON's
+ * separate frees never see an interior pointer outside the arena; and
+ * cJSON_SetValuestring only ever shortens a string in place. */
+static cJSON *node_fused(pos name, pos name_end, pos value, pos value_end)
 {
-    size_t n = (size_t)(close - open - 1);
-    cJSON *node = cJSON_malloc(sizeof(*node) + n + 1);
-    unsigned char *name;
+    size_t nn = name != NULL ? (size_t)(name_end - name - 1) : 0;
+    size_t nv = value != NULL ? (size_t)(value_end - value - 1) : 0;
+    size_t size = sizeof(cJSON) + (name != NULL ? nn + 1 : 0) + (value != NULL ? nv + 1 : 0);
+    cJSON *node = jsonarena_alloc(size);
+    unsigned char *b;
 
     if (node == NULL)
         return NULL;
     memset(node, 0, sizeof(*node));
-    name = (unsigned char *)(node + 1);
-    copy_short(name, open + 1, n);
-    name[n] = '\0';
-    node->string = (char *)name;
+    b = (unsigned char *)(node + 1);
+    if (name != NULL) {
+        copy_short(b, name + 1, nn);
+        b[nn] = '\0';
+        node->string = (char *)b;
+        b += nn + 1;
+    }
+    if (value != NULL) {
+        copy_short(b, value + 1, nv);
+        b[nv] = '\0';
+        node->valuestring = (char *)b;
+        node->type = cJSON_String;
+    }
     return node;
+}
+
+/* The closing quote of the plain string (no escapes) opening at `p`, or NULL
+ * when `p` is not a quote or the string is not plain. */
+static HOT_INLINE pos plain_string_end(parser *ps, pos p)
+{
+    pos close;
+
+    if (p == ps->end || *p != '"')
+        return NULL;
+    close = string_scan(p + 1, ps->end);
+    return close != ps->end && *close == '"' ? close : NULL;
+}
+
+/* Link a node made by node_fused into `parent`: the slot is filled when the
+ * value came with it (*slot = NULL), open otherwise (*slot = node). Returns
+ * where reading goes on: after the value, or at it. */
+static pos slot_fused(parser *ps, pos at, cJSON *parent, cJSON *node, pos value_end, cJSON **slot)
+{
+    if (node == NULL)
+        return fail_nomem(ps, at);
+    node_append(parent, node);
+    *slot = value_end != NULL ? NULL : node;
+    return value_end != NULL ? value_end + 1 : at;
+}
+
+/* open_slot in an arena window: the node takes its member name, and its
+ * value when that is a plain string, in one block. `p` is at the element
+ * (array: name_end NULL) or at the quote of a plain member name that ends
+ * at name_end (object). */
+static pos open_slot_fused(parser *ps, pos p, pos name_end, cJSON *parent, cJSON **slot)
+{
+    pos name = NULL, value_end;
+
+    if (name_end != NULL) {
+        name = p;
+        p = skip_ws(name_end + 1, ps->end);
+        if (p == ps->end || *p != ':')
+            return fail_expected(ps, p, "':' after object key");
+        p = skip_ws(p + 1, ps->end);
+    }
+    value_end = plain_string_end(ps, p);
+    return slot_fused(ps, p, parent,
+                      node_fused(name, name_end, value_end != NULL ? p : NULL, value_end),
+                      value_end, slot);
 }
 
 /* A new member of object `parent` with its name read (`p` at the opening
  * quote). Returns the position after the name. */
 static pos open_member(parser *ps, pos p, cJSON *parent, cJSON **slot)
 {
-    pos close = ps->fuse ? string_scan(p + 1, ps->end) : ps->end;
-    cJSON *node;
+    cJSON *node = node_new();
 
-    if (close != ps->end && *close == '"') {
-        node = member_fused(p, close);
-        if (node == NULL)
-            return fail_nomem(ps, p);
-        node_append(parent, node);
-        *slot = node;
-        return close + 1;
-    }
-    node = node_new();
     if (node == NULL)
         return fail_nomem(ps, p);
     node_append(parent, node);
@@ -707,12 +756,19 @@ static pos open_member(parser *ps, pos p, cJSON *parent, cJSON **slot)
 
 /* Append a new slot to the open container `parent` (`p` just after '[' or
  * ','); for an object, read the member name and ':'. Returns the position of
- * the value. */
+ * the value; in an arena window, when the value is a plain string it is read
+ * too (into the slot's block), *slot is NULL and the position is after it. */
 static pos open_slot(parser *ps, pos p, cJSON *parent, cJSON **slot)
 {
     cJSON *node;
+    pos name_end;
 
     p = skip_ws(p, ps->end);
+    if (ps->fuse) {
+        name_end = parent->type == cJSON_Array ? NULL : plain_string_end(ps, p);
+        if (parent->type == cJSON_Array || name_end != NULL)
+            return open_slot_fused(ps, p, name_end, parent, slot);
+    }
     if (parent->type == cJSON_Array) {
         node = node_new();
         if (node == NULL)
@@ -740,7 +796,9 @@ static snug_status parse_text(parser *ps, pos p, cJSON *root)
     cJSON *slot = root, *open;
 
     for (;;) {
-        p = parse_value(ps, p, slot, &open);
+        open = NULL;
+        if (slot != NULL) /* NULL: open_slot read a plain string value too */
+            p = parse_value(ps, p, slot, &open);
         if (p != NULL && open == NULL)
             p = close_values(ps, p, &open);
         if (p == NULL)

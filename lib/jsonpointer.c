@@ -48,25 +48,25 @@ snug_status jsonpointer_append_path(dynbuf *out, const char *const *path, size_t
 
 bool jsonpointer_format(char *buf, size_t cap, const char *const *path, size_t n)
 {
-    size_t used = 0, i, run; /* used <= cap throughout */
+    size_t used = 0, i; /* used <= cap throughout */
     const char *s;
 
     for (i = 0; i < n; i++) {
         if (used >= cap)
             return false;
         buf[used++] = '/';
-        for (s = path[i];; s += run + 1) {
-            run = strcspn(s, "~/");
-            if (run > cap - used)
-                return false;
-            memcpy(buf + used, s, run);
-            used += run;
-            if (s[run] == '\0')
-                break;
+        /* Byte by byte: segments are short, a call per run costs more. */
+        for (s = path[i]; *s != '\0'; s++) {
+            if (*s != '~' && *s != '/') {
+                if (used >= cap)
+                    return false;
+                buf[used++] = *s;
+                continue;
+            }
             if (cap - used < 2)
                 return false;
             buf[used++] = '~';
-            buf[used++] = s[run] == '~' ? '0' : '1';
+            buf[used++] = *s == '~' ? '0' : '1';
         }
     }
     if (used >= cap)

@@ -23,7 +23,7 @@ static snug_status set_ref(workload_ref *out, const char *kind, const char *name
     if (name_len >= sizeof(out->name))
         return snug_err_set(err, SNUG_ERR_INVALID, "%s name is longer than %zu characters", kind,
                             sizeof(out->name) - 1);
-    snprintf(out->kind, sizeof(out->kind), "%s", kind);
+    memcpy(out->kind, kind, strlen(kind) + 1); /* fits: checked above */
     memcpy(out->name, name, name_len);
     out->name[name_len] = '\0';
     return SNUG_OK;

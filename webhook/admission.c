@@ -117,7 +117,7 @@ static bool review_read(const cJSON *root, review *rv, admission_result *out, sn
         *st = bad_request(out, "request.uid must be a non-empty string of at most 256 bytes");
         return false;
     }
-    snprintf(out->uid, sizeof(out->uid), "%s", rv->uid);
+    memcpy(out->uid, rv->uid, strlen(rv->uid) + 1); /* fits: checked above */
     rv->operation = json_str(req, "operation");
     rv->namespace = json_str(req, "namespace");
     rv->sub_resource = json_str(req, "subResource");

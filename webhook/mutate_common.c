@@ -152,6 +152,29 @@ const char *mut_annotation(const mut_ctx *x, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *mut_container_annotation(const mut_ctx *x, const char *prefix, const char *name)
+{
+    size_t plen = strlen(prefix);
+    const cJSON *c;
+
+    if (x->annotations == NULL)
+        return NULL;
+    for (c = x->annotations->child; c != NULL; c = c->next) {
+        if (c->string != NULL && strncmp(c->string, prefix, plen) == 0 && c->string[plen] == '.' &&
+            strcmp(c->string + plen + 1, name) == 0)
+            return cJSON_IsString(c) ? c->valuestring : NULL;
+    }
+    return NULL;
+}
+
+bool mut_add_member(cJSON *obj, const char *key, cJSON *v)
+{
+    if (v != NULL && cJSON_AddItemToObjectCS(obj, key, v))
+        return true;
+    cJSON_Delete(v);
+    return false;
+}
+
 void mut_format(int res, int64_t v, char *buf, size_t cap)
 {
     if (res == MUT_CPU)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "gosize.h"
 #include "mutate_internal.h"
 
@@ -25,16 +26,13 @@
 
 static bool is_go(const mut_ctx *x, const mut_container *mc)
 {
-    char key[320];
     const char *v;
 
     if (mc->cp.go_detect == GO_DETECT_NEVER)
         return false;
     if (mc->cp.go_detect == GO_DETECT_ALWAYS)
         return true;
-    v = NULL;
-    if ((size_t)snprintf(key, sizeof(key), "%s.%s", RUNTIME_ANNOTATION, mc->name) < sizeof(key))
-        v = mut_annotation(x, key);
+    v = mut_container_annotation(x, RUNTIME_ANNOTATION, mc->name);
     if (v == NULL)
         v = mut_annotation(x, RUNTIME_ANNOTATION);
     if (v != NULL)
@@ -147,8 +145,8 @@ static snug_status add_var(mut_ctx *x, mut_container *mc, const char *name, cons
         return SNUG_OK;
     }
     e = cJSON_CreateObject();
-    if (e == NULL || !cJSON_AddStringToObject(e, "name", name) ||
-        !cJSON_AddStringToObject(e, "value", value)) {
+    if (e == NULL || !mut_add_member(e, "name", cJSON_CreateString(name)) ||
+        !mut_add_member(e, "value", cJSON_CreateString(value))) {
         cJSON_Delete(e);
         return snug_err_set(x->err, SNUG_ERR_NOMEM, "out of memory");
     }
@@ -179,7 +177,7 @@ snug_status mut_goenv_apply(mut_ctx *x, mut_container *mc)
     }
     v = gomaxprocs(x, mc);
     if (st == SNUG_OK && v > 0) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)v);
+        (void)decimal_u64(buf, (uint64_t)v); /* buf holds GOSIZE_STR_MAX >= DECIMAL_U64_MAX */
         st = add_var(x, mc, "GOMAXPROCS", buf);
     }
     return st;

@@ -116,6 +116,16 @@ snug_status mut_append(mut_ctx *x, mut_container *mc, cJSON *v, const char *a);
 /* A Pod annotation value (string) or NULL. */
 const char *mut_annotation(const mut_ctx *x, const char *key);
 
+/* The Pod annotation "<prefix>.<name>" (a per-container one, e.g.
+ * snug.dev/runtime.app) or NULL, found without building its key. The first
+ * of duplicates, like mut_annotation. */
+const char *mut_container_annotation(const mut_ctx *x, const char *prefix, const char *name);
+
+/* obj[key] = v, with `key` a string constant that is referenced, not copied
+ * (cJSON_AddItemToObjectCS): the engine's own member names. Takes v (NULL
+ * is accepted: an allocation that failed); false, v freed, on failure. */
+bool mut_add_member(cJSON *obj, const char *key, cJSON *v);
+
 /* The member of an object, NULL when absent or JSON null. */
 const cJSON *mut_get(const cJSON *obj, const char *key);
 

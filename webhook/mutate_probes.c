@@ -81,12 +81,8 @@ static const char *usable_path(const char *p)
 /* The HTTP paths for liveness and readiness; NULL when unknown. */
 static void probe_paths(mut_ctx *x, const mut_container *mc, const char **live, const char **ready)
 {
-    char key[320];
-    const char *ann;
+    const char *ann = mut_container_annotation(x, PROBE_PATH_ANNOTATION, mc->name);
 
-    ann = NULL;
-    if ((size_t)snprintf(key, sizeof(key), "%s.%s", PROBE_PATH_ANNOTATION, mc->name) < sizeof(key))
-        ann = mut_annotation(x, key);
     if (ann == NULL)
         ann = mut_annotation(x, PROBE_PATH_ANNOTATION);
     if (ann != NULL) {
@@ -112,15 +108,16 @@ static bool add_handler(cJSON *probe, const port_ref *http, const char *path, co
     if (h == NULL)
         return false;
     if (http != NULL && path != NULL) {
-        cJSON_AddItemToObject(probe, "httpGet", h);
-        return cJSON_AddStringToObject(h, "path", path) &&
-               cJSON_AddStringToObject(h, "port", http->name) &&
-               cJSON_AddStringToObject(h, "scheme", "HTTP");
+        return mut_add_member(probe, "httpGet", h) &&
+               mut_add_member(h, "path", cJSON_CreateString(path)) &&
+               mut_add_member(h, "port", cJSON_CreateString(http->name)) &&
+               mut_add_member(h, "scheme", cJSON_CreateStringReference("HTTP"));
     }
-    cJSON_AddItemToObject(probe, "tcpSocket", h);
+    if (!mut_add_member(probe, "tcpSocket", h))
+        return false;
     if (tcp->name != NULL)
-        return cJSON_AddStringToObject(h, "port", tcp->name) != NULL;
-    return cJSON_AddNumberToObject(h, "port", tcp->number) != NULL;
+        return mut_add_member(h, "port", cJSON_CreateString(tcp->name));
+    return mut_add_member(h, "port", cJSON_CreateNumber(tcp->number));
 }
 
 static cJSON *make_probe(const port_ref *http, const char *path, const port_ref *tcp, int period,
@@ -129,9 +126,9 @@ static cJSON *make_probe(const port_ref *http, const char *path, const port_ref 
     cJSON *probe = cJSON_CreateObject();
 
     if (probe == NULL || !add_handler(probe, http, path, tcp) ||
-        !cJSON_AddNumberToObject(probe, "periodSeconds", period) ||
-        !cJSON_AddNumberToObject(probe, "timeoutSeconds", timeout) ||
-        !cJSON_AddNumberToObject(probe, "failureThreshold", failures)) {
+        !mut_add_member(probe, "periodSeconds", cJSON_CreateNumber(period)) ||
+        !mut_add_member(probe, "timeoutSeconds", cJSON_CreateNumber(timeout)) ||
+        !mut_add_member(probe, "failureThreshold", cJSON_CreateNumber(failures))) {
         cJSON_Delete(probe);
         return NULL;
     }

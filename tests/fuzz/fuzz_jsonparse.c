@@ -12,7 +12,9 @@
  *    (types, valueint, valuedouble bit for bit, strings, member names), and
  *    the links follow cJSON's convention (first child's prev is the last);
  *  - parsing it again with an allocator that fails at the k-th allocation
- *    (k picked from the input) gives SNUG_ERR_NOMEM and frees everything.
+ *    (k picked from the input) gives SNUG_ERR_NOMEM and frees everything;
+ *  - parsing it inside a jsonarena window (where a node shares its block
+ *    with its member name and plain string value) gives the same tree.
  *
  * Build and run: scripts/fuzz.sh 60 jsonparse, or
  *   SNUG_FUZZ_BUILD=/tmp/fz-jsonparse scripts/fuzz.sh 60 jsonparse
@@ -26,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonarena.h"
 #include "jsonparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -146,20 +149,34 @@ static void check_nomem(const uint8_t *data, size_t size, long allocs)
              (int)st);
 }
 
+/* Parse again inside an arena window (jsonparse builds its fused nodes
+ * there) and compare with cJSON as before. Leaves the arena's hooks in. */
+static void check_arena(const uint8_t *data, size_t size)
+{
+    cJSON *j = NULL;
+    snug_err err;
+    snug_status st;
+
+    jsonarena_install();
+    if (jsonarena_begin() != 1)
+        FAIL("could not open a jsonarena window");
+    st = jsonparse((const char *)data, size, &j, &err);
+    if (st != SNUG_OK || j == NULL || !jsonarena_owns(j))
+        FAIL("in an arena window: status %d: %s", (int)st, err.msg);
+    check_same_as_cjson(data, size, j);
+    jsonarena_delete(j);
+    jsonarena_end();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool hooked;
+    cJSON_Hooks hooks = {fuzz_malloc, free};
     cJSON *mine = NULL;
     snug_err err;
     snug_status st;
     long allocs;
 
-    if (!hooked) {
-        cJSON_Hooks hooks = {fuzz_malloc, free};
-
-        cJSON_InitHooks(&hooks);
-        hooked = true;
-    }
+    cJSON_InitHooks(&hooks); /* again: check_arena put the arena's in */
     snug_err_clear(&err);
     g_allocs = 0;
     st = jsonparse((const char *)data, size, &mine, &err);
@@ -171,5 +188,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_same_as_cjson(data, size, mine);
     cJSON_Delete(mine);
     check_nomem(data, size, allocs);
+    check_arena(data, size);
     return 0;
 }
