@@ -586,8 +586,8 @@ static pos parse_literal(parser *ps, pos p, cJSON *node)
 
 /* Make `node` an array or object (`p` at its bracket). An empty one is
  * complete at once; otherwise it is pushed and becomes *open. */
-static pos open_container(parser *ps, pos p, cJSON *node, int type, unsigned char closer,
-                          cJSON **open)
+static HOT_INLINE pos open_container(parser *ps, pos p, cJSON *node, int type, unsigned char closer,
+                                     cJSON **open)
 {
     node->type = type;
     p = skip_ws(p + 1, ps->end);
@@ -639,7 +639,7 @@ static pos parse_value(parser *ps, pos p, cJSON *node, cJSON **open)
 /* After a complete value: read the closing brackets of the containers it
  * completes, up to a ','. *open is the container the ',' continues, or NULL
  * once the root value is complete. */
-static pos close_values(parser *ps, pos p, cJSON **open)
+static HOT_INLINE pos close_values(parser *ps, pos p, cJSON **open)
 {
     while (ps->depth > 0) {
         cJSON *top = ps->stack[ps->depth - 1];
