@@ -2,13 +2,15 @@
 # bench/webhook.sh -- throughput and latency of `snug-webhook serve` over TLS,
 # with nginx on the same machine, certificate and cipher as the floor.
 #
-#   bench/webhook.sh                     full run (~2 min): 1, 8, 64, 256 connections
+#   bench/webhook.sh                     full run (~3 min): 1, 8, 64, 256 connections
 #   SNUG_BENCH_SHORT=1 bench/webhook.sh  ~15 s, one point: proves it works (CI)
 #
 # Environment:
 #   SNUG_BUILD_DIR        CMake build dir holding snug-webhook (else built into
 #                         out/build-bench/)
-#   SNUG_BENCH_DURATION   seconds per point (default 10; short: 2)
+#   SNUG_BENCH_DURATION   seconds per run (default 5; short: 2)
+#   SNUG_BENCH_ROUNDS     runs per point for each server, taking turns; figures
+#                         are medians (default 3; short: 1)
 #   SNUG_BENCH_CONNS      connection counts (default "1 8 64 256"; short: "8")
 #   SNUG_BENCH_NICE       run snug, nginx and wrk at this nice value (e.g. -10,
 #                         needs root) so other work on a shared machine
@@ -41,10 +43,13 @@ NICE=()
 if [ "${SNUG_BENCH_SHORT:-0}" = 1 ]; then
     DUR="${SNUG_BENCH_DURATION:-2}"
     CONNS="${SNUG_BENCH_CONNS:-8}"
+    ROUNDS="${SNUG_BENCH_ROUNDS:-1}"
 else
-    DUR="${SNUG_BENCH_DURATION:-10}"
+    DUR="${SNUG_BENCH_DURATION:-5}"
     CONNS="${SNUG_BENCH_CONNS:-1 8 64 256}"
+    ROUNDS="${SNUG_BENCH_ROUNDS:-3}"
 fi
+case "$ROUNDS" in '' | *[!0-9]* | 0) die "SNUG_BENCH_ROUNDS must be a positive integer" ;; esac
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench/webhook.sh: $*"; exit 1; }
@@ -279,24 +284,51 @@ say "warming up..."
 run_wrk "$SNUG_URL" "$NPROC" 1 0 "$SNUG_PID"
 run_wrk "$NGINX_URL" "$NPROC" 1 0 "$NGINX_PID"
 
+# median NUMBER... -> the middle value (the lower of the two middle ones).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+# rounds URL_A PID_A URL_B PID_B CONNS DELAY_MS -> arrays A_* and B_* (one
+# entry per round) and RATIOS (A's req/s as a % of B's, per round). The two
+# servers take turns, so a slow spell of the machine hits both alike.
+rounds() {
+    local r
+    A_RPS=() A_P50=() A_P99=() A_MAX=() A_CPU=() B_RPS=() B_P50=() B_P99=() B_MAX=() B_CPU=()
+    RATIOS=() R_ERRS=0
+    for r in $(seq 1 "$ROUNDS"); do
+        say "  snug, round $r/$ROUNDS, ${DUR}s..."
+        run_wrk "$1" "$5" "$DUR" "$6" "$2"
+        A_RPS+=("$R_RPS") A_P50+=("$R_P50") A_P99+=("$R_P99") A_MAX+=("$R_MAX") A_CPU+=("$R_CPU_US")
+        R_ERRS=$((R_ERRS + R_ERR))
+        say "  nginx, round $r/$ROUNDS, ${DUR}s..."
+        run_wrk "$3" "$5" "$DUR" "$6" "$4"
+        B_RPS+=("$R_RPS") B_P50+=("$R_P50") B_P99+=("$R_P99") B_MAX+=("$R_MAX") B_CPU+=("$R_CPU_US")
+        R_ERRS=$((R_ERRS + R_ERR))
+        RATIOS+=("$(awk -v a="${A_RPS[-1]}" -v b="$R_RPS" 'BEGIN {printf "%.0f", (b > 0) ? (100 * a / b) : 0}')")
+    done
+}
+
 ROWS=""
 PEAK=0
 PEAK_RATIO="-"
 PEAK_CONNS="-"
+RATIO_LINES=""
 for c in $CONNS; do
-    say "snug, $c connections, ${DUR}s..."
-    run_wrk "$SNUG_URL" "$c" "$DUR" 0 "$SNUG_PID"
-    s_rps="$R_RPS" s_p50="$R_P50" s_p99="$R_P99" s_err="$R_ERR" s_cpu="$R_CPU_US"
-    say "nginx, $c connections, ${DUR}s..."
-    run_wrk "$NGINX_URL" "$c" "$DUR" 0 "$NGINX_PID"
-    n_rps="$R_RPS" n_p50="$R_P50" n_p99="$R_P99" n_err="$R_ERR" n_cpu="$R_CPU_US"
+    say "$c connections:"
+    rounds "$SNUG_URL" "$SNUG_PID" "$NGINX_URL" "$NGINX_PID" "$c" 0
+    s_rps="$(median "${A_RPS[@]}")" s_p50="$(median "${A_P50[@]}")" s_p99="$(median "${A_P99[@]}")"
+    n_rps="$(median "${B_RPS[@]}")" n_p50="$(median "${B_P50[@]}")" n_p99="$(median "${B_P99[@]}")"
+    s_cpu="$(median "${A_CPU[@]}")" n_cpu="$(median "${B_CPU[@]}")"
     hwm="$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$SNUG_PID/status")"
-    ratio="$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN {printf "%.0f%%", (b > 0) ? (100 * a / b) : 0}')"
+    ratio="$(median "${RATIOS[@]}")%"
+    RATIO_LINES="$RATIO_LINES$(printf '%6s connections: %s' "$c" "$(printf '%s%% ' "${RATIOS[@]}" | sed 's/ $//')")
+"
     if [ "$s_rps" -gt "$PEAK" ]; then
         PEAK="$s_rps" PEAK_RATIO="$ratio" PEAK_CONNS="$c"
     fi
     errs=""
-    [ "$s_err$n_err" = "00" ] || errs="  errors: snug $s_err, nginx $n_err"
+    [ "$R_ERRS" = 0 ] || errs="  errors: $R_ERRS"
     ROWS="$ROWS$(printf '%6s | %10s | %7s | %7s | %11s | %7s | %7s | %10s | %10s | %8s%s' \
         "$c" "$s_rps" "$s_p50" "$s_p99" "$n_rps" "$n_p50" "$n_p99" "$ratio" \
         "$s_cpu/$n_cpu" "$hwm" "$errs")
@@ -308,16 +340,18 @@ done
 TARGET=$((PEAK / 2))
 RATE_CONNS=$(((TARGET * RATE_DELAY_MS + 500) / 1000))
 [ "$RATE_CONNS" -ge 1 ] || RATE_CONNS=1
-say "snug at a fixed ~$TARGET req/s ($RATE_CONNS connections x 1 request per ${RATE_DELAY_MS} ms), ${DUR}s..."
-run_wrk "$SNUG_URL" "$RATE_CONNS" "$DUR" "$RATE_DELAY_MS" "$SNUG_PID"
-F_RPS="$R_RPS" F_P50="$R_P50" F_P99="$R_P99" F_MAX="$R_MAX" F_CPU="$R_CPU_US"
-say "nginx at the same load, for reference..."
-run_wrk "$NGINX_URL" "$RATE_CONNS" "$DUR" "$RATE_DELAY_MS" "$NGINX_PID"
-G_RPS="$R_RPS" G_P50="$R_P50" G_P99="$R_P99" G_MAX="$R_MAX" G_CPU="$R_CPU_US"
+say "a fixed ~$TARGET req/s ($RATE_CONNS connections x 1 request per ${RATE_DELAY_MS} ms), snug and nginx:"
+rounds "$SNUG_URL" "$SNUG_PID" "$NGINX_URL" "$NGINX_PID" "$RATE_CONNS" "$RATE_DELAY_MS"
+F_RPS="$(median "${A_RPS[@]}")" F_P50="$(median "${A_P50[@]}")" F_P99="$(median "${A_P99[@]}")"
+F_MAX="$(median "${A_MAX[@]}")" F_CPU="$(median "${A_CPU[@]}")" F_P99S="$(printf '%s ' "${A_P99[@]}" | sed 's/ $//')"
+G_RPS="$(median "${B_RPS[@]}")" G_P50="$(median "${B_P50[@]}")" G_P99="$(median "${B_P99[@]}")"
+G_MAX="$(median "${B_MAX[@]}")" G_CPU="$(median "${B_CPU[@]}")" G_P99S="$(printf '%s ' "${B_P99[@]}" | sed 's/ $//')"
 
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$SNUG_PID/status")"
 RSS_KB="$(awk '/^VmRSS:/ {print $2}' "/proc/$SNUG_PID/status")"
+ANON_KB="$(awk '/^RssAnon:/ {print $2}' "/proc/$SNUG_PID/status")"
+FILE_KB="$(awk '/^RssFile:/ {print $2}' "/proc/$SNUG_PID/status")"
 
 # ---- report --------------------------------------------------------------------
 cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
@@ -332,18 +366,23 @@ TLS:      $TLS_SNUG on both (checked with openssl s_client)
 request:  $(basename "$BODY") ($(wc -c <"$BODY") bytes, POST, keep-alive) -> 200, $PATCH_SUMMARY, $RESP_BYTES-byte response
 nginx:    $NPROC workers, answers the same $RESP_BYTES bytes from its config (return 200)
 snug:     default flags ($NPROC threads), files-mode certificate, recommendations file
-per point: ${DUR}s, wrk threads = min(connections, $NPROC); latency in ms; CPU us/req = server
+per point: $ROUNDS round(s) of ${DUR}s each for snug then nginx, taking turns; every figure is
+           the median of the rounds, snug/nginx the median of the rounds' ratios;
+           wrk threads = min(connections, $NPROC); latency in ms; CPU us/req = server
            CPU time (user+system, all threads/workers) per request, snug/nginx;
            snug MiB = its peak RSS (VmHWM) so far
 
  conns | snug req/s | p50 ms  | p99 ms  | nginx req/s | p50 ms  | p99 ms  | snug/nginx | CPU us/req | snug MiB
 -------+------------+---------+---------+-------------+---------+---------+------------+------------+---------
 $ROWS
+snug/nginx per round:
+$RATIO_LINES
 fixed rate (half of snug's peak $PEAK req/s at $PEAK_CONNS connections; $RATE_CONNS connections,
 each waiting ${RATE_DELAY_MS} ms on average (exponential) before each request):
-  snug:  $F_RPS req/s achieved, p50 $F_P50 ms, p99 $F_P99 ms, max $F_MAX ms, CPU $F_CPU us/req
-  nginx: $G_RPS req/s achieved, p50 $G_P50 ms, p99 $G_P99 ms, max $G_MAX ms, CPU $G_CPU us/req (same load)
-snug memory: peak RSS (VmHWM) $(mib "$HWM_KB"), RSS now $(mib "$RSS_KB"), RSS idle after start $(mib "$RSS_IDLE_KB")
+  snug:  $F_RPS req/s achieved, p50 $F_P50 ms, p99 $F_P99 ms (rounds: $F_P99S), max $F_MAX ms, CPU $F_CPU us/req
+  nginx: $G_RPS req/s achieved, p50 $G_P50 ms, p99 $G_P99 ms (rounds: $G_P99S), max $G_MAX ms, CPU $G_CPU us/req
+snug memory: peak RSS (VmHWM) $(mib "$HWM_KB"), RSS idle after start $(mib "$RSS_IDLE_KB"),
+             RSS now $(mib "$RSS_KB") (heap and stacks $(mib "$ANON_KB"), mapped files $(mib "$FILE_KB"))
 
 aims: >= 60% of nginx req/s at peak: $PEAK_RATIO | p99 < 2 ms at half the peak rate: $F_P99 ms | peak RSS < 20 MiB: $(mib "$HWM_KB")
 EOF
