@@ -6,11 +6,10 @@
  * valuedouble, strings, member order, prev/next/child links), so
  * cJSON_PrintUnformatted() of both is byte-identical and cJSON_Delete() frees
  * it. It is over twice as fast as cJSON's parser: on a 6 KB AdmissionReview
- * (bench/jsonparse.c) 2.1x with malloc, 2.8x in a jsonarena window, where
- * allocation is still a large part of the time left. Strings are scanned 32 bytes a
- * step (SSE2; 8 bytes in a word elsewhere) and copied with one move when
- * they hold no escapes, integers never reach strtod, and nothing is
- * allocated but the nodes and their strings.
+ * (bench/jsonparse.c) 2.2x with malloc, 2.9x in a jsonarena window.
+ * Strings are scanned 32 bytes a step (SSE2; 8 bytes in a word elsewhere)
+ * and copied with one move when they hold no escapes, integers never reach
+ * strtod, and nothing is allocated but the nodes and their strings.
  *
  * What is accepted (RFC 8259, nothing more):
  *  - exactly one value, with optional whitespace (space, \t, \n, \r) around
@@ -37,11 +36,13 @@
  *    (snug never calls setlocale).
  *  - true has valueint 1; strings are in valuestring, member names in
  *    `string`; neither cJSON_IsReference nor cJSON_StringIsConst is ever set.
- *  - every node and string is allocated with cJSON_malloc(), so trees built
- *    inside a jsonarena window (jsonarena.h) come from the arena. In such a
- *    window an object member's name without escapes shares its node's block
- *    (one allocation, not two): cJSON's frees are no-ops there, and the
- *    window's rules already forbid the tree to outlive it.
+ *  - every node and string is allocated with cJSON_malloc(), or, inside a
+ *    jsonarena window (jsonarena.h), straight from the arena. In such a
+ *    window a node shares its block with its member name and with its
+ *    string value when they hold no escapes (one allocation, not up to
+ *    three): cJSON's frees are no-ops there, cJSON_SetValuestring only
+ *    shortens a string in place or replaces it, and the window's rules
+ *    already forbid the tree to outlive it.
  *
  * Limits (valid JSON refused, with SNUG_ERR_TOO_BIG):
  *  - nesting deeper than JSONPARSE_MAX_DEPTH arrays/objects (cJSON's own
