@@ -667,8 +667,9 @@ static HOT_INLINE pos close_values(parser *ps, pos p, cJSON **open)
  * `value_end`; either may be NULL (an array element; a value that is not a
  * plain string). Only in an arena window, where nothing is freed piece by
  * piece (cJSON_free of a name or string is a no-op there), so cJSON's
- * separate frees never see an interior pointer outside the arena; and
- * cJSON_SetValuestring only ever shortens a string in place. */
+ * separate frees never see an interior pointer outside the arena (and
+ * cJSON_SetValuestring either shortens a string in place or frees the old
+ * one, a no-op there). */
 static cJSON *node_fused(pos name, pos name_end, pos value, pos value_end)
 {
     size_t nn = name != NULL ? (size_t)(name_end - name - 1) : 0;
