@@ -13,22 +13,11 @@
 #include <time.h>
 
 #include "admission.h"
+#include "bench.h"
 #include "jsonarena.h"
 #include "log.h"
 #include "store.h"
 #include "yamljson.h"
-
-#ifndef SNUG_SOURCE_DIR
-#define SNUG_SOURCE_DIR "."
-#endif
-
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static store *bench_store(const char *dir)
 {

@@ -13,21 +13,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "jsonarena.h"
 #include "jsonparse.h"
 #include "yamljson.h"
-
-#ifndef SNUG_SOURCE_DIR
-#define SNUG_SOURCE_DIR "."
-#endif
-
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static cJSON *parse_cjson(const char *body, size_t len)
 {

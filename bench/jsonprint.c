@@ -15,13 +15,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "bench.h"
 #include "dynbuf.h"
 #include "jsonprint.h"
 #include "yamljson.h"
-
-#ifndef SNUG_SOURCE_DIR
-#define SNUG_SOURCE_DIR "."
-#endif
 
 #define BENCH_MAX (1u << 24)
 
@@ -40,14 +37,6 @@ static const char patch_text[] =
     "\"resources,env,probes\"},{\"op\":\"replace\",\"path\":\"/spec/containers/1/resources/"
     "limits/memory\",\"value\":\"1Gi\"},{\"op\":\"add\",\"path\":\"/spec/containers/1/env/-\","
     "\"value\":{\"name\":\"GOGC\",\"value\":\"100\"}}]";
-
-static double now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* A response like the webhook's: a few short fields and a 1300-char base64. */
 static cJSON *response_tree(void)

@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../unit/json_tree_check.h"
 #include "jsonarena.h"
 #include "jsonparse.h"
 
@@ -51,44 +52,6 @@ static void *fuzz_malloc(size_t n)
         g_allocs_left--;
     g_allocs++;
     return malloc(n);
-}
-
-static bool same_str(const char *a, const char *b)
-{
-    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
-static bool tree_same(const cJSON *a, const cJSON *b)
-{
-    const cJSON *x, *y;
-
-    if (a->type != b->type || a->valueint != b->valueint ||
-        memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0 ||
-        !same_str(a->valuestring, b->valuestring) || !same_str(a->string, b->string))
-        return false;
-    for (x = a->child, y = b->child; x != NULL && y != NULL; x = x->next, y = y->next) {
-        if (!tree_same(x, y))
-            return false;
-    }
-    return x == NULL && y == NULL;
-}
-
-static bool links_ok(const cJSON *item)
-{
-    const cJSON *c, *last = NULL;
-
-    if (item->type & (cJSON_IsReference | cJSON_StringIsConst))
-        return false;
-    if (!cJSON_IsArray(item) && !cJSON_IsObject(item))
-        return item->child == NULL;
-    for (c = item->child; c != NULL; c = c->next) {
-        if (c != item->child && c->prev != last)
-            return false;
-        if (cJSON_IsObject(item) != (c->string != NULL) || !links_ok(c))
-            return false;
-        last = c;
-    }
-    return item->child == NULL || item->child->prev == last;
 }
 
 static void check_refusal(snug_status st, const cJSON *out, const snug_err *err, size_t size)
