@@ -29,9 +29,11 @@
  * connection costs. 12 KiB holds the API server's headers and a review of up
  * to ~11 KB, which is then answered straight from the pool (a Deployment's
  * Pod is ~3-8 KB); a larger one arrives in pieces and is gathered in a
- * buffer sized from Content-Length. Measured at 256 busy connections: 16 KiB
- * 20.3-20.7 MiB, 12 KiB 18.7-18.9 MiB, and 4-8 KiB worse (22-24 MiB: the
- * bodies come in pieces while GnuTLS holds each whole record). */
+ * buffer sized from Content-Length. Peak RSS measured at 256 busy
+ * connections (before serve handed back start-up's code pages, which takes
+ * ~4 MiB off every figure): 16 KiB 20.3-20.7 MiB, 12 KiB 18.7-18.9 MiB, and
+ * 4-10 KiB worse (22-25 MiB, and slower: the bodies come in pieces while
+ * GnuTLS holds each whole record). */
 #define SERVER_CONN_MEMORY (12u * 1024u)
 
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
