@@ -12,12 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "admission.h"
+#include "webhook/admission.h"
 #include "bench.h"
-#include "jsonarena.h"
-#include "log.h"
-#include "store.h"
-#include "yamljson.h"
+#include "json/jsonarena.h"
+#include "base/log.h"
+#include "webhook/store.h"
+#include "yaml/yamljson.h"
 
 static store *bench_store(const char *dir)
 {

@@ -14,9 +14,9 @@
 #include <time.h>
 
 #include "bench.h"
-#include "jsonarena.h"
-#include "jsonparse.h"
-#include "yamljson.h"
+#include "json/jsonarena.h"
+#include "json/jsonparse.h"
+#include "yaml/yamljson.h"
 
 static cJSON *parse_cjson(const char *body, size_t len)
 {

@@ -16,9 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "bench.h"
-#include "dynbuf.h"
-#include "jsonprint.h"
-#include "yamljson.h"
+#include "base/dynbuf.h"
+#include "json/jsonprint.h"
+#include "yaml/yamljson.h"
 
 #define BENCH_MAX (1u << 24)
 

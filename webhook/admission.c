@@ -1,5 +1,5 @@
 /* admission.c -- AdmissionReview decoding, decision and encoding. */
-#include "admission.h"
+#include "webhook/admission.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "base64.h"
-#include "dynbuf.h"
-#include "jsonarena.h"
-#include "jsonfield.h"
-#include "jsonparse.h"
-#include "jsonprint.h"
-#include "log.h"
-#include "mutate.h"
-#include "workload.h"
+#include "json/base64.h"
+#include "base/dynbuf.h"
+#include "json/jsonarena.h"
+#include "json/jsonfield.h"
+#include "json/jsonparse.h"
+#include "json/jsonprint.h"
+#include "base/log.h"
+#include "webhook/mutate.h"
+#include "model/workload.h"
 
 #define ADMISSION_MAX_RESPONSE (64u << 20)
 

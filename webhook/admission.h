@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
-#include "store.h"
+#include "base/status.h"
+#include "webhook/store.h"
 
 typedef enum admission_outcome {
     ADMISSION_MUTATED = 0, /* allowed with a patch */
@@ -49,7 +49,7 @@ typedef struct admission_result {
  * admission_result_free) for every input, also malformed ones (then
  * http_status is 400); SNUG_ERR_NOMEM is the only failure. Once
  * jsonarena_install() was called, the request's JSON work runs in this
- * thread's arena (lib/jsonarena.h); nothing cJSON made escapes the call. */
+ * thread's arena (lib/json/jsonarena.h); nothing cJSON made escapes the call. */
 snug_status admission_handle(store *s, const char *body, size_t len, admission_result *out);
 
 void admission_result_free(admission_result *r);

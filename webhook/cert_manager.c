@@ -1,14 +1,14 @@
 /* cert_manager.c -- certificate loading, reloading and rotation. */
-#include "cert_manager.h"
+#include "webhook/cert_manager.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
-#include "webhook_metrics.h"
-#include "yamljson.h"
+#include "base/log.h"
+#include "webhook/webhook_metrics.h"
+#include "yaml/yamljson.h"
 
 #define CERT_STRS_MAX 32
 

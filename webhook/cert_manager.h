@@ -21,9 +21,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "certs.h"
-#include "status.h"
-#include "tls_keeper.h"
+#include "certs/certs.h"
+#include "base/status.h"
+#include "webhook/tls_keeper.h"
 
 typedef enum cert_mode { CERT_MODE_FILES, CERT_MODE_SELF_MANAGED } cert_mode;
 

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cli_mutate.h"
-#include "limitrange.h"
-#include "log.h"
-#include "policy.h"
-#include "recommendation.h"
-#include "selector.h"
-#include "workload_template.h"
-#include "yamljson.h"
+#include "webhook/cli.h"
+#include "webhook/cli_mutate.h"
+#include "model/limitrange.h"
+#include "base/log.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
+#include "model/selector.h"
+#include "webhook/workload_template.h"
+#include "yaml/yamljson.h"
 
 #define PROG              "snug-webhook mutate"
 #define DEFAULT_MAX_BYTES ((size_t)32 * 1024 * 1024)

@@ -37,11 +37,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "dynbuf.h"
-#include "mutate.h"
-#include "policy.h"
-#include "recommendation.h"
-#include "status.h"
+#include "base/dynbuf.h"
+#include "webhook/mutate.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
+#include "base/status.h"
 
 /* Called after each successful engine run, before the template is replaced:
  * `pod` is the Pod/template as given, `res` what the engine returned. The

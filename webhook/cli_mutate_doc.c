@@ -1,17 +1,17 @@
 /* cli_mutate_doc.c -- one document at a time through the mutation engine,
  * for `snug-webhook mutate` and its fuzz target (see cli_mutate.h). */
-#include "cli_mutate.h"
+#include "webhook/cli_mutate.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "limitrange.h"
-#include "log.h"
-#include "textdiff.h"
-#include "workload.h"
-#include "workload_template.h"
-#include "yamljson.h"
+#include "model/limitrange.h"
+#include "base/log.h"
+#include "webhook/textdiff.h"
+#include "model/workload.h"
+#include "webhook/workload_template.h"
+#include "yaml/yamljson.h"
 
 #define LABEL_MAX       600
 #define FIELD_MAX       256

@@ -1,13 +1,14 @@
 /* cluster_certs.c -- CA Secret and webhook configuration caBundle. */
-#include "cluster_certs.h"
+#include "webhook/cluster_certs.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "kube_api.h"
-#include "log.h"
+#include "json/base64.h"
+#include "kube/kube_api.h"
+#include "kube/kube_objects.h"
+#include "base/log.h"
 
 #define CC_UPDATE_RETRIES 5
 

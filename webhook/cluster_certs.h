@@ -18,8 +18,8 @@
 #ifndef SNUG_CLUSTER_CERTS_H
 #define SNUG_CLUSTER_CERTS_H
 
-#include "kube_client.h"
-#include "status.h"
+#include "kube/kube_client.h"
+#include "base/status.h"
 
 typedef struct cluster_certs cluster_certs;
 

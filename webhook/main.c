@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "webhook/cli.h"
 
 #ifndef SNUG_VERSION
 #define SNUG_VERSION "0.1.0"

@@ -15,9 +15,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "decimal.h"
-#include "jsonarena.h"
-#include "mutate_internal.h"
+#include "base/decimal.h"
+#include "json/jsonarena.h"
+#include "webhook/mutate_goenv.h"
+#include "webhook/mutate_internal.h"
+#include "webhook/mutate_probes.h"
+#include "webhook/mutate_resources.h"
 
 #define MODE_ANNOTATION   "snug.dev/mode"
 #define AUDIT_DETAILS_MAX 400

@@ -50,10 +50,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "limitrange.h"
-#include "policy.h"
-#include "recommendation.h"
-#include "status.h"
+#include "model/limitrange.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
+#include "base/status.h"
 
 #define MUTATED_RESOURCES 0x1u
 #define MUTATED_PROBES    0x2u

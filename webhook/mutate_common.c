@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonfield.h"
-#include "mutate_internal.h"
-#include "quantity.h"
+#include "json/jsonfield.h"
+#include "webhook/mutate_internal.h"
+#include "model/quantity.h"
 
 #define MUT_WARN_MAX_LEN 1024
 
@@ -214,4 +214,29 @@ int64_t mut_mul_ratio(int64_t v, double ratio, bool up)
 const char *mut_res_name(int res)
 {
     return res == MUT_CPU ? "cpu" : "memory";
+}
+
+int64_t mut_amount(const res_amounts *a, int res)
+{
+    return res == MUT_CPU ? a->cpu_milli : a->mem_bytes;
+}
+
+int64_t mut_eff_req(const mut_ctx *x, const mut_container *mc, int res)
+{
+    const mut_res *r = &mc->r[res];
+
+    if (r->req != RES_UNSET)
+        return r->req;
+    if (r->lim != RES_UNSET)
+        return r->lim;
+    return x->in->limits ? mut_amount(&x->in->limits->default_request, res) : RES_UNSET;
+}
+
+int64_t mut_eff_lim(const mut_ctx *x, const mut_container *mc, int res)
+{
+    const mut_res *r = &mc->r[res];
+
+    if (r->lim != RES_UNSET)
+        return r->lim;
+    return x->in->limits ? mut_amount(&x->in->limits->default_limit, res) : RES_UNSET;
 }

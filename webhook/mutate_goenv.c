@@ -17,9 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "decimal.h"
-#include "gosize.h"
-#include "mutate_internal.h"
+#include "base/decimal.h"
+#include "model/gosize.h"
+#include "webhook/mutate_goenv.h"
 
 #define RUNTIME_ANNOTATION "snug.dev/runtime"
 #define MIN_PROCS_NO_LIMIT 2

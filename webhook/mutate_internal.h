@@ -10,6 +10,9 @@
  *   mutate_limits.c     the namespace LimitRange: per container and per Pod
  *   mutate_probes.c     liveness/readiness/startup probes
  *   mutate_goenv.c      GOMEMLIMIT / GOMAXPROCS
+ * Each of the last four has its own header; this one is mutate_common.c's.
+ * They depend on each other in one direction only: resources uses limits,
+ * every module uses this header (scripts/check-layout.sh).
  */
 #ifndef SNUG_MUTATE_INTERNAL_H
 #define SNUG_MUTATE_INTERNAL_H
@@ -20,9 +23,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "dynbuf.h"
-#include "jsonpatch.h"
-#include "mutate.h"
+#include "base/dynbuf.h"
+#include "json/jsonpatch.h"
+#include "webhook/mutate.h"
 
 /* Warnings kept per run before the cap is applied to the result. */
 #define MUT_WARN_KEEP MUTATE_MAX_WARNINGS
@@ -142,35 +145,13 @@ int64_t mut_mul_ratio(int64_t v, double ratio, bool up);
 /* "cpu" or "memory". */
 const char *mut_res_name(int res);
 
-/* --- mutate_resources.c -------------------------------------------------- */
-
-/* Read every container's requests/limits (SNUG_ERR_INVALID for a resources
- * field of the wrong type; a bad quantity only marks the container). */
-snug_status mut_resources_read(mut_ctx *x);
-
-/* Plan requests and limits of the active containers, enforce the LimitRange
- * and write the result into the working copy. */
-snug_status mut_resources_apply(mut_ctx *x);
+/* Amount of one resource (MUT_CPU / MUT_MEMORY) in a res_amounts. */
+int64_t mut_amount(const res_amounts *a, int res);
 
 /* The values the API server will hold once its defaulting and the
  * LimitRanger plugin have run on the result: request, else the limit (API
  * defaulting copies it), else the LimitRange default; RES_UNSET when none. */
 int64_t mut_eff_req(const mut_ctx *x, const mut_container *mc, int res);
 int64_t mut_eff_lim(const mut_ctx *x, const mut_container *mc, int res);
-
-/* --- mutate_limits.c ----------------------------------------------------- */
-
-/* Bring one container's planned values inside the LimitRange (min, max,
- * maxLimitRequestRatio) and keep request <= limit. */
-void mut_limits_container(mut_ctx *x, mut_container *mc);
-
-/* Check the sums against the LimitRange `type: Pod` bounds; scale down what
- * snug set when they are too large. */
-void mut_limits_pod(mut_ctx *x);
-
-/* --- mutate_probes.c / mutate_goenv.c ------------------------------------ */
-
-snug_status mut_probes_apply(mut_ctx *x, mut_container *mc);
-snug_status mut_goenv_apply(mut_ctx *x, mut_container *mc);
 
 #endif

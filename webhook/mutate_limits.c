@@ -12,13 +12,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "mutate_internal.h"
-#include "quantity.h"
-
-static int64_t amount(const res_amounts *a, int res)
-{
-    return res == MUT_CPU ? a->cpu_milli : a->mem_bytes;
-}
+#include "webhook/mutate_limits.h"
+#include "model/quantity.h"
 
 /* A request implied by a user's limit is the user's too (user_req). */
 static bool may_req(const mut_res *r)
@@ -187,10 +182,10 @@ void mut_limits_container(mut_ctx *x, mut_container *mc)
         mut_res *r = &mc->r[res];
 
         if (b != NULL) {
-            fix_max(&f, amount(&b->max, res));
-            fix_min(&f, amount(&b->min, res));
+            fix_max(&f, mut_amount(&b->max, res));
+            fix_min(&f, mut_amount(&b->min, res));
             fix_ratio(&f, res == MUT_CPU ? b->max_ratio_cpu : b->max_ratio_memory,
-                      amount(&b->max, res));
+                      mut_amount(&b->max, res));
         }
         fix_order(&f);
         if (f.req_changed) {
@@ -410,14 +405,14 @@ void mut_limits_pod(mut_ctx *x)
     if (b == NULL)
         return;
     for (res = MUT_CPU; res <= MUT_MEM; res++) {
-        int64_t hi = amount(&b->pod_max, res);
+        int64_t hi = mut_amount(&b->pod_max, res);
 
         if (hi != RES_UNSET) {
             pod_max(x, res, true, hi);
             pod_max(x, res, false, hi);
             reorder(x, res);
         }
-        lo = amount(&b->pod_min, res);
+        lo = mut_amount(&b->pod_min, res);
         total = pod_total(x, res, false, &main_sum, &ok);
         if (lo != RES_UNSET && ok && total < lo) {
             fmt_total(res, total, a);

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mutate_internal.h"
+#include "webhook/mutate_probes.h"
 
 #define PROBE_PATH_ANNOTATION "snug.dev/probe-path"
 #define MIN_STARTUP_BUDGET    30

@@ -19,37 +19,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mutate_internal.h"
-#include "quantity.h"
-
-static int64_t amount(const res_amounts *a, int res)
-{
-    return res == MUT_CPU ? a->cpu_milli : a->mem_bytes;
-}
+#include "webhook/mutate_resources.h"
+#include "webhook/mutate_limits.h"
+#include "model/quantity.h"
 
 static int64_t round_up(int res, int64_t v)
 {
     return res == MUT_CPU ? v : mem_round_up_mib(v);
-}
-
-int64_t mut_eff_req(const mut_ctx *x, const mut_container *mc, int res)
-{
-    const mut_res *r = &mc->r[res];
-
-    if (r->req != RES_UNSET)
-        return r->req;
-    if (r->lim != RES_UNSET)
-        return r->lim;
-    return x->in->limits ? amount(&x->in->limits->default_request, res) : RES_UNSET;
-}
-
-int64_t mut_eff_lim(const mut_ctx *x, const mut_container *mc, int res)
-{
-    const mut_res *r = &mc->r[res];
-
-    if (r->lim != RES_UNSET)
-        return r->lim;
-    return x->in->limits ? amount(&x->in->limits->default_limit, res) : RES_UNSET;
 }
 
 /* --- reading ------------------------------------------------------------- */
@@ -156,7 +132,7 @@ snug_status mut_resources_read(mut_ctx *x)
 /* Clamp a value snug sets into minAllowed/maxAllowed, with a warning. */
 static int64_t clamp_allowed(mut_ctx *x, mut_container *mc, int res, const char *what, int64_t v)
 {
-    int64_t lo = amount(&mc->cp.min_allowed, res), hi = amount(&mc->cp.max_allowed, res);
+    int64_t lo = mut_amount(&mc->cp.min_allowed, res), hi = mut_amount(&mc->cp.max_allowed, res);
     char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
 
     if (lo != RES_UNSET && v < lo) {
@@ -182,11 +158,11 @@ static void plan_request(mut_ctx *x, mut_container *mc, int res)
     int64_t base = RES_UNSET;
     bool from_rec = false;
 
-    if (mc->rec != NULL && amount(&mc->rec->target, res) != RES_UNSET) {
-        base = amount(&mc->rec->target, res);
+    if (mc->rec != NULL && mut_amount(&mc->rec->target, res) != RES_UNSET) {
+        base = mut_amount(&mc->rec->target, res);
         from_rec = true;
     } else {
-        base = amount(&mc->cp.default_requests, res);
+        base = mut_amount(&mc->cp.default_requests, res);
     }
     if (base == RES_UNSET || base < 0)
         return;
@@ -214,7 +190,7 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
         break;
     case LIMIT_RATIO:
         lim = mut_mul_ratio(request, rule->ratio, true);
-        rec_lim = mc->rec ? amount(&mc->rec->limits, res) : RES_UNSET;
+        rec_lim = mc->rec ? mut_amount(&mc->rec->limits, res) : RES_UNSET;
         if (rec_lim != RES_UNSET && rec_lim > lim)
             lim = rec_lim;
         break;
@@ -225,8 +201,8 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
 static void plan_limit(mut_ctx *x, mut_container *mc, int res)
 {
     mut_res *r = &mc->r[res];
-    bool rec_target = mc->rec != NULL && amount(&mc->rec->target, res) != RES_UNSET;
-    int64_t request = mut_eff_req(x, mc, res), def = amount(&mc->cp.default_limits, res);
+    bool rec_target = mc->rec != NULL && mut_amount(&mc->rec->target, res) != RES_UNSET;
+    int64_t request = mut_eff_req(x, mc, res), def = mut_amount(&mc->cp.default_limits, res);
     int64_t lim;
 
     if (request == RES_UNSET || request < 0)

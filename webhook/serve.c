@@ -10,20 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cert_manager.h"
-#include "cli.h"
-#include "cluster_certs.h"
-#include "codepages.h"
-#include "kube_client.h"
-#include "kube_config.h"
-#include "log.h"
-#include "policy.h"
-#include "server.h"
-#include "source_file.h"
-#include "source_kube.h"
-#include "store.h"
-#include "tls_keeper.h"
-#include "webhook_metrics.h"
+#include "webhook/cert_manager.h"
+#include "webhook/cli.h"
+#include "webhook/cluster_certs.h"
+#include "kube/kube_client.h"
+#include "kube/kube_config.h"
+#include "base/log.h"
+#include "model/policy.h"
+#include "webhook/server.h"
+#include "webhook/source_file.h"
+#include "webhook/source_kube.h"
+#include "webhook/store.h"
+#include "webhook/tls_keeper.h"
+#include "webhook/webhook_metrics.h"
 
 #define SERVE_MAX_SANS 32
 
@@ -35,7 +34,7 @@ typedef struct serve_opts {
     char svc_names[4][256];
     const char *policy_path, *recs_path;
     const char *kubeconfig, *context, *namespace, *ca_secret, *webhook_config;
-    bool in_cluster, watch_jobs, keep_code_pages;
+    bool in_cluster, watch_jobs;
     int64_t poll_interval, shutdown_timeout;
     char listen_addr[64], metrics_addr[64];
 } serve_opts;
@@ -91,7 +90,6 @@ static void usage(FILE *out)
             "                              MutatingWebhookConfiguration\n"
             "  --no-watch-jobs             do not watch Jobs (Job -> CronJob mapping off)\n"
             "process:\n"
-            "  --keep-code-pages           do not hand back the code pages start-up mapped\n"
             "                              (keeps breakpoints planted before start intact)\n"
             "  --log-level LEVEL           debug, info, warn, error (default info)\n");
 }
@@ -177,8 +175,7 @@ enum {
     OPT_NAMESPACE,
     OPT_CA_SECRET,
     OPT_WEBHOOK_CONFIG,
-    OPT_NO_JOBS,
-    OPT_KEEP_CODE
+    OPT_NO_JOBS
 };
 
 static const struct option long_opts[] = {
@@ -214,7 +211,6 @@ static const struct option long_opts[] = {
     {"ca-secret", required_argument, NULL, OPT_CA_SECRET},
     {"webhook-config", required_argument, NULL, OPT_WEBHOOK_CONFIG},
     {"no-watch-jobs", no_argument, NULL, OPT_NO_JOBS},
-    {"keep-code-pages", no_argument, NULL, OPT_KEEP_CODE},
     {NULL, 0, NULL, 0},
 };
 
@@ -348,9 +344,6 @@ static int apply_opt(serve_opts *o, serve_flags *f, int c, const char *v)
         return 0;
     case OPT_WEBHOOK_CONFIG:
         o->webhook_config = v;
-        return 0;
-    case OPT_KEEP_CODE:
-        o->keep_code_pages = true;
         return 0;
     case OPT_NO_JOBS:
         o->watch_jobs = false;
@@ -595,27 +588,6 @@ static void serve_loop(serve_opts *o, serve_state *ss)
     }
 }
 
-/* Hand back the code pages start-up mapped (codepages.h): about half of
- * the RSS after start. Logged with the before and after figures. */
-static void release_code_pages(const serve_opts *o)
-{
-    codepages_stats cs;
-    snug_err err;
-    char n[32], before[32], after[32];
-
-    if (o->keep_code_pages)
-        return;
-    if (codepages_release(&cs, &err) != SNUG_OK) {
-        snug_log(LOG_WARN, "serve", "code pages kept", "error", err.msg, NULL);
-        return;
-    }
-    snprintf(n, sizeof(n), "%zu", cs.mappings);
-    snprintf(before, sizeof(before), "%ld", cs.rss_before_kib);
-    snprintf(after, sizeof(after), "%ld", cs.rss_after_kib);
-    snug_log(LOG_INFO, "serve", "code pages handed back", "mappings", n, "rss_kib_before", before,
-             "rss_kib_after", after, NULL);
-}
-
 int cli_serve_main(int argc, char **argv)
 {
     serve_opts o;
@@ -634,7 +606,6 @@ int cli_serve_main(int argc, char **argv)
         serve_state_free(&ss);
         return 1;
     }
-    release_code_pages(&o);
     snprintf(port, sizeof(port), "%u", server_port(ss.server));
     snprintf(mport, sizeof(mport), "%u", server_metrics_port(ss.server));
     snug_log(LOG_INFO, "serve", "listening", "port", port, "metrics_port", mport, NULL);

@@ -1,5 +1,5 @@
 /* server.c -- libmicrohttpd HTTPS admission server + metrics listener. */
-#include "server.h"
+#include "webhook/server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,14 +14,14 @@
 
 #include <microhttpd.h>
 
-#include "admission.h"
-#include "cpus.h"
-#include "dynbuf.h"
-#include "jsonarena.h"
-#include "log.h"
-#include "mutate.h"
-#include "tls_cork.h"
-#include "webhook_metrics.h"
+#include "webhook/admission.h"
+#include "base/cpus.h"
+#include "base/dynbuf.h"
+#include "json/jsonarena.h"
+#include "base/log.h"
+#include "webhook/mutate.h"
+#include "webhook/tls_cork.h"
+#include "webhook/webhook_metrics.h"
 
 /* Per-connection pool for headers and the read buffer. libmicrohttpd
  * zeroes all of it after every request, so every connection that has

@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
-#include "store.h"
-#include "tls_keeper.h"
+#include "base/status.h"
+#include "webhook/store.h"
+#include "webhook/tls_keeper.h"
 
 #define SERVER_DEFAULT_PORT         8443
 #define SERVER_DEFAULT_METRICS_PORT 9090

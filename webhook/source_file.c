@@ -1,13 +1,13 @@
 /* source_file.c -- policy and recommendation files into the store. */
-#include "source_file.h"
+#include "webhook/source_file.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
-#include "webhook_metrics.h"
-#include "yamljson.h"
+#include "base/log.h"
+#include "webhook/webhook_metrics.h"
+#include "yaml/yamljson.h"
 
 #define SOURCE_FILE_MAX (64u << 20)
 

@@ -13,8 +13,8 @@
 
 #include <stdbool.h>
 
-#include "status.h"
-#include "store.h"
+#include "base/status.h"
+#include "webhook/store.h"
 
 typedef struct file_source file_source;
 

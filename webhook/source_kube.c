@@ -1,13 +1,13 @@
 /* source_kube.c -- informers feeding the webhook's store. */
-#include "source_kube.h"
+#include "webhook/source_kube.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube_api.h"
-#include "kube_informer.h"
-#include "log.h"
-#include "webhook_metrics.h"
+#include "kube/kube_api.h"
+#include "kube/kube_informer.h"
+#include "base/log.h"
+#include "webhook/webhook_metrics.h"
 
 enum { KS_POLICIES, KS_RECS, KS_NAMESPACES, KS_LIMITRANGES, KS_JOBS, KS_COUNT };
 

@@ -18,9 +18,9 @@
 
 #include <stdbool.h>
 
-#include "kube_client.h"
-#include "status.h"
-#include "store.h"
+#include "kube/kube_client.h"
+#include "base/status.h"
+#include "webhook/store.h"
 
 typedef struct kube_source kube_source;
 

@@ -1,13 +1,13 @@
 /* store.c -- the webhook's in-memory view of the cluster. */
-#include "store.h"
+#include "webhook/store.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "strmap.h"
+#include "base/log.h"
+#include "base/strmap.h"
 
 /* LimitRanges of one namespace, and their combination. */
 typedef struct ns_limits {

@@ -18,10 +18,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "limitrange.h"
-#include "policy.h"
-#include "recommendation.h"
-#include "status.h"
+#include "model/limitrange.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
+#include "base/status.h"
 
 typedef struct store store;
 

@@ -1,6 +1,6 @@
 /* textdiff.c -- line-based unified diffs: prefix/suffix trimming, then
  * Myers' greedy O(ND) search with a cost budget (see textdiff.h). */
-#include "textdiff.h"
+#include "webhook/textdiff.h"
 
 #include <stdint.h>
 #include <stdlib.h>

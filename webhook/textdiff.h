@@ -27,8 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dynbuf.h"
-#include "status.h"
+#include "base/dynbuf.h"
+#include "base/status.h"
 
 #define TEXTDIFF_DEFAULT_CONTEXT  3
 #define TEXTDIFF_DEFAULT_MAX_COST ((size_t)4 * 1024 * 1024)

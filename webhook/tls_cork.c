@@ -1,5 +1,5 @@
 /* tls_cork.c -- one TLS record per response (see tls_cork.h). */
-#include "tls_cork.h"
+#include "webhook/tls_cork.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -21,7 +21,7 @@
 
 #include <microhttpd.h>
 
-#include "status.h"
+#include "base/status.h"
 
 #define TLS_CORK_FLUSH_MS 2000 /* the longest a flush waits for the peer */
 

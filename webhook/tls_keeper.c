@@ -1,5 +1,5 @@
 /* tls_keeper.c -- hot-swappable GnuTLS serving identity. */
-#include "tls_keeper.h"
+#include "webhook/tls_keeper.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -18,8 +18,8 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
-#include "certs.h"
-#include "status.h"
+#include "certs/certs.h"
+#include "base/status.h"
 
 typedef struct tls_keeper tls_keeper;
 

@@ -1,12 +1,12 @@
 /* webhook_metrics.c -- the webhook's metric families on lib/metrics. */
-#include "webhook_metrics.h"
+#include "webhook/webhook_metrics.h"
 
 #include <pthread.h>
 #include <string.h>
 
-#include "log.h"
-#include "metrics.h"
-#include "mutate.h"
+#include "base/log.h"
+#include "metrics/metrics.h"
+#include "webhook/mutate.h"
 
 static const double duration_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                           0.01,   0.025,   0.05,   0.1,   0.25,   1};

@@ -20,10 +20,10 @@
 
 #include <stddef.h>
 
-#include "dynbuf.h"
-#include "status.h"
-#include "store.h"
-#include "tls_keeper.h"
+#include "base/dynbuf.h"
+#include "base/status.h"
+#include "webhook/store.h"
+#include "webhook/tls_keeper.h"
 
 /* Register the families; store and keeper (may be NULL) are read at scrape
  * time. Idempotent: a second call replaces the store/keeper pointers. */

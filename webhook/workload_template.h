@@ -23,7 +23,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "status.h"
+#include "base/status.h"
 
 #define WORKLOAD_TEMPLATE_PATH_MAX 40
 

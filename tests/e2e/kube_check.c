@@ -45,15 +45,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "kube_client.h"
-#include "kube_config.h"
-#include "kube_events.h"
-#include "kube_informer.h"
-#include "kube_lease.h"
-#include "kube_objects.h"
-#include "kube_retry.h"
-#include "log.h"
-#include "yamljson.h"
+#include "kube/kube_client.h"
+#include "kube/kube_config.h"
+#include "kube/kube_events.h"
+#include "kube/kube_informer.h"
+#include "kube/kube_lease.h"
+#include "kube/kube_objects.h"
+#include "kube/kube_retry.h"
+#include "base/log.h"
+#include "yaml/yamljson.h"
 
 typedef struct check_opts {
     const char *kubeconfig;

@@ -21,12 +21,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "admission.h"
-#include "base64.h"
-#include "jsonarena.h"
-#include "log.h"
-#include "store.h"
-#include "yamljson.h"
+#include "webhook/admission.h"
+#include "json/base64.h"
+#include "json/jsonarena.h"
+#include "base/log.h"
+#include "webhook/store.h"
+#include "yaml/yamljson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,8 +29,8 @@
 #include <cjson/cJSON.h>
 
 #include "../unit/json_tree_check.h"
-#include "jsonarena.h"
-#include "jsonparse.h"
+#include "json/jsonarena.h"
+#include "json/jsonparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

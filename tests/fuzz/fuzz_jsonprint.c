@@ -27,8 +27,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "dynbuf.h"
-#include "jsonprint.h"
+#include "base/dynbuf.h"
+#include "json/jsonprint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,12 +28,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli_mutate.h"
-#include "jsonpatch.h"
-#include "log.h"
-#include "policy.h"
-#include "recommendation.h"
-#include "yamljson.h"
+#include "webhook/cli_mutate.h"
+#include "json/jsonpatch.h"
+#include "base/log.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
+#include "yaml/yamljson.h"
 
 #define FUZZ_MAX_INPUT  (1u << 20)
 #define FUZZ_MAX_OUTPUT ((size_t)64 << 20)

@@ -19,8 +19,8 @@
  *
  * Build and run: scripts/fuzz.sh 60 quantity, or
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *     -I/usr/include/cjson lib/status.c lib/dynbuf.c lib/log.c lib/quantity.c \
- *     lib/gosize.c tests/fuzz/fuzz_quantity.c -lcjson -lpthread -lm -o /tmp/fq
+ *     -I/usr/include/cjson lib/base/status.c lib/base/dynbuf.c lib/base/log.c lib/model/quantity.c \
+ *     lib/model/gosize.c tests/fuzz/fuzz_quantity.c -lcjson -lpthread -lm -o /tmp/fq
  *   /tmp/fq -max_total_time=60 tests/fuzz/corpus_quantity
  */
 #include <math.h>
@@ -32,8 +32,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "gosize.h"
-#include "quantity.h"
+#include "model/gosize.h"
+#include "model/quantity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,11 +10,11 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
-#include "admission.h"
-#include "jsonarena.h"
-#include "store.h"
+#include "webhook/admission.h"
+#include "json/jsonarena.h"
+#include "webhook/store.h"
 #include "test.h"
-#include "yamljson.h"
+#include "yaml/yamljson.h"
 
 #define CASES_DIR SNUG_TEST_DATA "/admission"
 #define BAD_DIR   SNUG_TEST_DATA "/admission-bad"

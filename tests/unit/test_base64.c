@@ -1,5 +1,5 @@
 /* Unit tests for base64. */
-#include "base64.h"
+#include "json/base64.h"
 #include "test.h"
 
 static void test_roundtrip(void)

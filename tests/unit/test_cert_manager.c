@@ -6,10 +6,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "cert_manager.h"
-#include "log.h"
+#include "webhook/cert_manager.h"
+#include "base/log.h"
 #include "test.h"
-#include "tls_keeper.h"
+#include "webhook/tls_keeper.h"
 
 typedef struct fake_store {
     char *cert, *key; /* what the "Secret" holds */

@@ -1,5 +1,5 @@
 /* Unit tests for certs: CA and serving certificates, rotation, files mode. */
-#include "certs.h"
+#include "certs/certs.h"
 #include "test.h"
 
 #include <arpa/inet.h>

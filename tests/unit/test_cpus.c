@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cpus.h"
+#include "base/cpus.h"
 #include "test.h"
 
 static void write_file(const char *dir, const char *name, const char *text)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "decimal.h"
+#include "base/decimal.h"
 #include "test.h"
 
 static void test_table(void)

@@ -1,8 +1,8 @@
 /* Unit tests for dynbuf, status and log. */
 #include <stdbool.h>
-#include "dynbuf.h"
-#include "log.h"
-#include "status.h"
+#include "base/dynbuf.h"
+#include "base/log.h"
+#include "base/status.h"
 #include "test.h"
 
 static void test_dynbuf_limits(void)

@@ -8,8 +8,8 @@
  */
 #include <stdint.h>
 
-#include "gosize.h"
-#include "status.h"
+#include "model/gosize.h"
+#include "base/status.h"
 #include "test.h"
 
 #define OK  SNUG_OK

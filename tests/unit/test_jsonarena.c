@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "jsonarena.h"
+#include "json/jsonarena.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "jsonfield.h"
+#include "json/jsonfield.h"
 #include "test.h"
 
 /* Both path helpers write what snprintf would, cut included, at every

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "json_tree_check.h"
-#include "jsonarena.h"
-#include "jsonparse.h"
+#include "json/jsonarena.h"
+#include "json/jsonparse.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>

@@ -3,10 +3,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "dynbuf.h"
-#include "jsonpatch.h"
-#include "jsonpatch_internal.h"
-#include "status.h"
+#include "base/dynbuf.h"
+#include "json/jsonpatch.h"
+#include "json/jsonpatch_internal.h"
+#include "base/status.h"
 #include "test.h"
 
 static const char *show(const cJSON *j)

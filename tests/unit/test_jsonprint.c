@@ -10,9 +10,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "dynbuf.h"
-#include "jsonarena.h"
-#include "jsonprint.h"
+#include "base/dynbuf.h"
+#include "json/jsonarena.h"
+#include "json/jsonprint.h"
 #include "test.h"
 
 #define BENCH_6K SNUG_TEST_DATA "/../../bench/admission-6k.json"

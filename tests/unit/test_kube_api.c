@@ -1,5 +1,5 @@
 /* Unit tests for kube_api: paths, escaping, queries, errors, MicroTime. */
-#include "kube_api.h"
+#include "kube/kube_api.h"
 #include "test.h"
 
 static void test_url_escape(void)

@@ -12,13 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kube_client.h"
-#include "kube_events.h"
-#include "kube_informer.h"
-#include "kube_lease.h"
-#include "kube_objects.h"
-#include "kube_retry.h"
-#include "log.h"
+#include "kube/kube_client.h"
+#include "kube/kube_events.h"
+#include "kube/kube_informer.h"
+#include "kube/kube_lease.h"
+#include "kube/kube_objects.h"
+#include "kube/kube_retry.h"
+#include "base/log.h"
 #include "test.h"
 
 /* ---- the fake server ----------------------------------------------------------------- */

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kube_config.h"
-#include "log.h"
+#include "kube/kube_config.h"
+#include "base/log.h"
 #include "test.h"
 
 static char tmpdir[256];

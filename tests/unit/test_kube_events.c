@@ -1,5 +1,5 @@
 /* Unit tests for kube_events: building events.k8s.io/v1 Event objects. */
-#include "kube_events.h"
+#include "kube/kube_events.h"
 #include "test.h"
 
 static const char *str_at(const cJSON *obj, const char *a, const char *b)

@@ -1,6 +1,6 @@
 /* Unit tests for the pure parts of kube_lease: the acquire/renew/wait
  * decision and the Lease record conversions. */
-#include "kube_lease.h"
+#include "kube/kube_lease.h"
 #include "test.h"
 
 static void test_decide(void)

@@ -1,5 +1,5 @@
 /* Unit tests for kube_retry: backoff bounds and the token-bucket limiter. */
-#include "kube_retry.h"
+#include "kube/kube_retry.h"
 #include "test.h"
 
 static void test_backoff_formula(void)

@@ -4,9 +4,9 @@
 #include <sched.h>
 #include <time.h>
 
-#include "kube_api.h"
-#include "kube_store.h"
-#include "log.h"
+#include "kube/kube_api.h"
+#include "kube/kube_store.h"
+#include "base/log.h"
 #include "test.h"
 
 typedef struct recorder {

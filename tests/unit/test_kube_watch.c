@@ -1,6 +1,6 @@
 /* Unit tests for kube_watch: line splitting across arbitrary chunk
  * boundaries, and watch event parsing. */
-#include "kube_watch.h"
+#include "kube/kube_watch.h"
 #include "test.h"
 
 #define MAX_LINES 64

@@ -2,7 +2,7 @@
  * LimitRangeItem defaulting, and the kubernetes.io/limit-ranger annotation. */
 #include <cjson/cJSON.h>
 
-#include "limitrange.h"
+#include "model/limitrange.h"
 #include "test.h"
 
 #define U  RES_UNSET

@@ -1,6 +1,6 @@
 /* Unit tests for metrics: registry, text exposition, concurrency, limits. */
-#include "log.h"
-#include "metrics.h"
+#include "base/log.h"
+#include "metrics/metrics.h"
 #include "test.h"
 
 #include <fcntl.h>

@@ -30,13 +30,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "jsonpatch.h"
-#include "limitrange.h"
-#include "mutate.h"
-#include "policy.h"
-#include "recommendation.h"
+#include "json/jsonpatch.h"
+#include "model/limitrange.h"
+#include "webhook/mutate.h"
+#include "model/policy.h"
+#include "model/recommendation.h"
 #include "test.h"
-#include "yamljson.h"
+#include "yaml/yamljson.h"
 
 #define NO_POLICY  "-"
 #define MAX_EXPECT 32

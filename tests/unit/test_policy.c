@@ -2,11 +2,11 @@
  * overrides, the policy set and winner selection, durations, timestamps. */
 #include <cjson/cJSON.h>
 
-#include "duration.h"
-#include "policy.h"
-#include "status.h"
+#include "model/duration.h"
+#include "model/policy.h"
+#include "base/status.h"
 #include "test.h"
-#include "yamljson.h"
+#include "yaml/yamljson.h"
 
 #define MAX_YAML (1 << 20)
 #define HDR      "apiVersion: snug.dev/v1alpha1\nkind: SizingPolicy\nmetadata: {name: web}\n"

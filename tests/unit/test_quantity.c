@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "quantity.h"
-#include "status.h"
+#include "model/quantity.h"
+#include "base/status.h"
 #include "test.h"
 
 #define DSI QUANTITY_DECIMAL_SI

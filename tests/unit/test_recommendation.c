@@ -1,10 +1,10 @@
 /* Unit tests for recommendation: parsing, names, and the rec_set index. */
 #include <cjson/cJSON.h>
 
-#include "recommendation.h"
-#include "status.h"
+#include "model/recommendation.h"
+#include "base/status.h"
 #include "test.h"
-#include "yamljson.h"
+#include "yaml/yamljson.h"
 
 #define MAX_YAML (1 << 20)
 #define MIB      (1024LL * 1024)

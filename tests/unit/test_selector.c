@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "selector.h"
-#include "status.h"
+#include "model/selector.h"
+#include "base/status.h"
 #include "test.h"
 
 static void test_matching(void)

@@ -1,5 +1,5 @@
 /* Unit tests for strmap. */
-#include "strmap.h"
+#include "base/strmap.h"
 #include "test.h"
 
 static int freed;

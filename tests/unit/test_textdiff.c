@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dynbuf.h"
+#include "base/dynbuf.h"
 #include "test.h"
-#include "textdiff.h"
+#include "webhook/textdiff.h"
 
 static const char *diff_str(const char *a, const char *b, size_t context, size_t max_cost,
                             dynbuf *out, bool *changed, bool *minimal)

@@ -1,9 +1,9 @@
 /* Unit tests for workload: Pod -> workload from ownerReferences and labels. */
 #include <cjson/cJSON.h>
 
-#include "status.h"
+#include "base/status.h"
 #include "test.h"
-#include "workload.h"
+#include "model/workload.h"
 
 /* The Job -> CronJob cache the webhook would keep: one entry. */
 static int lookups;

@@ -5,10 +5,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dynbuf.h"
-#include "status.h"
+#include "base/dynbuf.h"
+#include "base/status.h"
 #include "test.h"
-#include "yamljson.h"
+#include "yaml/yamljson.h"
 
 #define MB (1024u * 1024u)
 
