@@ -16,7 +16,7 @@
 #include "model/policy.h"
 #include "model/recommendation.h"
 #include "model/selector.h"
-#include "webhook/workload_template.h"
+#include "model/workload_template.h"
 #include "yaml/yamljson.h"
 
 #define PROG              "snug-webhook mutate"

@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "webhook/textdiff.h"
 #include "model/workload.h"
-#include "webhook/workload_template.h"
+#include "model/workload_template.h"
 #include "yaml/yamljson.h"
 
 #define LABEL_MAX       600

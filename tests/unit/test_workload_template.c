@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 
 #include "test.h"
-#include "webhook/workload_template.h"
+#include "model/workload_template.h"
 
 static void test_find(void)
 {

@@ -1,6 +1,6 @@
 /* workload_template.c -- find and replace the pod template of each workload
  * kind (see workload_template.h). */
-#include "webhook/workload_template.h"
+#include "model/workload_template.h"
 
 #include <stdio.h>
 #include <string.h>
