@@ -4,6 +4,9 @@
 # from the Go module proxy at pinned releases and cached outside the repo.
 #
 #   controlplane.sh build                    build (or find cached) binaries
+#   controlplane.sh toolchain                the Go the build uses (fetched into
+#                                            the cache when PATH has none new
+#                                            enough) and its environment
 #   controlplane.sh path                     print the bin dir
 #   controlplane.sh start STATE_DIR          start all three, write kubeconfigs
 #   controlplane.sh stop STATE_DIR           stop all three (idempotent)
@@ -12,7 +15,9 @@
 #   controlplane.sh kubectl STATE_DIR ARGS...
 #
 # Environment:
-#   SNUG_CACHE_DIR        cache root (default ~/.cache/snug)
+#   SNUG_CACHE_DIR        cache root (default ~/.cache/snug): the binaries, the
+#                         Go toolchain when one is fetched, Go's module cache
+#                         and (until a build succeeds) its build cache
 #   SNUG_BUILD_JOBS       go build -p (default 2)
 #   SNUG_CP_WATCH_PID     if set at `start`, stop everything once that pid is
 #                         gone (the test runner sets it to its own pid)
@@ -23,12 +28,16 @@ set -euo pipefail
 
 # ---------------------------------------------------------------- versions --
 # Pinned releases. The staging modules (k8s.io/api, ...) are published as
-# v0.N.M for Kubernetes v1.N.M.
+# v0.N.M for Kubernetes v1.N.M. Both need Go >= 1.24: the minimum and the
+# toolchain fetched when PATH has no such Go are in scripts/go-toolchain.sh
+# (GO_MIN, GO_VERSION); change them with these pins.
 K8S_VERSION=v1.34.4
 ETCD_VERSION=v3.6.8
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
-CACHE_ROOT=${SNUG_CACHE_DIR:-$HOME/.cache/snug}/controlplane
+GO_TOOLCHAIN=$(dirname "$SELF")/../../scripts/go-toolchain.sh
+SNUG_CACHE=${SNUG_CACHE_DIR:-$HOME/.cache/snug}
+CACHE_ROOT=$SNUG_CACHE/controlplane
 BIN_DIR=$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION/bin
 BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
 
@@ -130,18 +139,49 @@ build_etcd() { # build_etcd WORK_DIR OUT_DIR
     go.etcd.io/etcd/server/v3)
 }
 
+# use_go: pick the Go the build runs (scripts/go-toolchain.sh: the go on
+# PATH when it is new enough, else the pinned toolchain, fetched into the
+# cache when it is not there yet) and set up its environment so that all it
+# writes stays in the cache, not in ~/go, ~/.cache/go-build or ~/.config/go.
+# Sets GO_SOURCE (path, cached, fetched).
+use_go() {
+  local out gobin gover
+  out=$(bash "$GO_TOOLCHAIN" ensure) || die "no Go to build the control plane with (see above)"
+  read -r GO_SOURCE gobin gover <<<"$out"
+  [ -x "$gobin" ] || die "go-toolchain.sh gave no go binary: $out"
+  # A toolchain from the cache finds its GOROOT by itself; a GOROOT set for
+  # another Go must not leak into it.
+  [ "$GO_SOURCE" = path ] || unset GOROOT
+  PATH=$(dirname "$gobin"):$PATH
+  # Modules (read-only by default: -modcacherw lets `rm -rf` remove them)
+  # and the checksum database's state under GOPATH; objects in GOCACHE.
+  export GOPATH=$SNUG_CACHE/gopath
+  export GOMODCACHE=$GOPATH/pkg/mod
+  export GOCACHE=$SNUG_CACHE/go-build
+  export GOFLAGS="-mod=mod -modcacherw" CGO_ENABLED=0 GOTOOLCHAIN=local
+  # The user's `go env -w` settings (GOPROXY...) still apply; the go
+  # command's local telemetry counters land in the cache.
+  export GOENV=${GOENV:-${XDG_CONFIG_HOME:-$HOME/.config}/go/env}
+  export XDG_CONFIG_HOME=$SNUG_CACHE/go-config
+  export PATH
+  GO_VERSION_USED=$gover
+}
+
+cmd_toolchain() {
+  use_go
+  local v
+  echo "GO=$(command -v go)"
+  echo "GO_SOURCE=$GO_SOURCE"
+  echo "GOVERSION=$GO_VERSION_USED"
+  for v in GOPATH GOMODCACHE GOCACHE GOFLAGS GOENV XDG_CONFIG_HOME CGO_ENABLED GOTOOLCHAIN; do
+    echo "$v=${!v}"
+  done
+}
+
 cmd_build() {
   if have_binaries; then
     log "cached: $BIN_DIR"
     return 0
-  fi
-  command -v go >/dev/null || die "go not on PATH (needed to build the control plane)"
-  # Kubernetes 1.34 needs Go >= 1.24 (Debian bookworm's golang-go is too old).
-  local gov
-  gov=$(go env GOVERSION)
-  gov=${gov#go}
-  if [ "${gov%%.*}" -lt 1 ] || { [ "${gov%%.*}" -eq 1 ] && [ "$(echo "$gov" | cut -d. -f2)" -lt 24 ]; }; then
-    die "go $gov is too old to build Kubernetes $K8S_VERSION (need >= 1.24)"
   fi
   mkdir -p "$CACHE_ROOT"
   # One builder at a time; a second caller waits and then finds the cache.
@@ -151,8 +191,8 @@ cmd_build() {
     log "cached (built by another process): $BIN_DIR"
     return 0
   fi
+  use_go
   JOBS=${SNUG_BUILD_JOBS:-2}
-  export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
   local t0 tmp
   t0=$(now_ms)
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/snug-cp-build.XXXXXX")
@@ -172,6 +212,10 @@ cmd_build() {
   rm -rf "$BIN_DIR"
   mv "$stage/bin" "$BIN_DIR"
   rmdir "$stage"
+  # The build cache (about 3 GB) only serves a rebuild of these very pins,
+  # which the binaries make unnecessary; it is kept while a build fails, so
+  # the next attempt resumes. The module cache stays (a new pin reuses it).
+  rm -rf "$GOCACHE"
   log "built in $(elapsed "$t0"): $BIN_DIR"
 }
 
@@ -686,6 +730,7 @@ main() {
   shift
   case $cmd in
     build) cmd_build ;;
+    toolchain) cmd_toolchain ;;
     path) echo "$BIN_DIR" ;;
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
