@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh - snug end to end on this machine, no input needed.
 #
-# Installs the Debian packages (scripts/install-deps.sh), builds snug, starts
+# Installs the Debian packages it needs (scripts/install-deps.sh demo: no
+# service is started or enabled by it), builds snug, starts
 # a real control plane on 127.0.0.1 (etcd + kube-apiserver +
 # kube-controller-manager from tests/e2e/controlplane.sh), installs snug's
 # CRDs and RBAC, a SizingPolicy and a Recommendation, runs
@@ -22,7 +23,8 @@
 #   SNUG_DEMO_KEEP=1         leave the control plane and the webhook running
 #                            and print how to use and stop them
 #   SNUG_DEMO_SKIP_DEPS=1    do not run scripts/install-deps.sh
-#   SNUG_DEMO_BUILD_DIR=DIR  CMake build dir (default: <repo>/build)
+#   SNUG_DEMO_BUILD_DIR=DIR  CMake build dir (default: <repo>/build, configured
+#                            by scripts/configure.sh as scripts/test.sh does)
 #   SNUG_CACHE_DIR, SNUG_BUILD_JOBS, SNUG_CP_TIMEOUT
 #                            passed on to tests/e2e/controlplane.sh (the first
 #                            run builds the control plane: minutes; then cached)
@@ -256,16 +258,19 @@ step_deps() {
     say "skipped (SNUG_DEMO_SKIP_DEPS=1)"
     return
   fi
-  cmdline "scripts/install-deps.sh"
-  "$REPO/scripts/install-deps.sh"
-  say "ok"
+  cmdline "scripts/install-deps.sh demo"
+  # It prints one line (apt's output goes to its log, shown if it fails).
+  "$REPO/scripts/install-deps.sh" demo
 }
 
 step_build() {
   section "2. Build snug"
+  # Configured the way scripts/test.sh does it (Ninja, gcc), so one after
+  # the other never makes CMake throw the build dir away; a build dir that
+  # exists already is used as it is.
   if [ ! -f "$BUILD/build.ninja" ]; then
-    cmdline "cmake -S . -B ${BUILD#"$REPO"/} -G Ninja"
-    cmake -S "$REPO" -B "$BUILD" -G Ninja >/dev/null
+    cmdline "scripts/configure.sh ${BUILD#"$REPO"/}   # cmake -S . -B ${BUILD#"$REPO"/} -G Ninja -DCMAKE_C_COMPILER=gcc"
+    "$REPO/scripts/configure.sh" "$BUILD" gcc || die "cmake failed"
   fi
   cmdline "ninja -C ${BUILD#"$REPO"/} snug-webhook"
   local out
