@@ -108,7 +108,6 @@ def test_old_versions_refused_openssl_cli(server, flag):
     # version), and nothing of a handshake came back.
     assert re.search(r"^>>> .*ClientHello", out, re.M), out
     assert not re.search(r"^<<< .*(ServerHello|Certificate)", out, re.M), out
-    assert "no peer certificate available" in out, out
     # control: the same command with TLS 1.2 connects
     ok = subprocess.run(
         [tool("openssl"), "s_client", "-connect", "127.0.0.1:%d" % server.port, "-tls1_2",
