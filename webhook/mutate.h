@@ -6,8 +6,11 @@
  * I/O, never blocks, and never changes its inputs.
  *
  * What it does, per DESIGN.md (see docs/policy.md for the full reference):
- *  - resources: requests (and limits per cpuLimit/memoryLimit strategies) from
- *    the recommendation's target, or the policy defaults when there is none;
+ *  - resources: requests from the recommendation's target, or the policy's
+ *    defaults.requests when there is none; limits only from observed usage
+ *    (with a target, per the cpuLimit/memoryLimit strategies, never below
+ *    the recommendation's target, upperBound, limits or observed peak) or
+ *    from defaults.limits (without one), never derived from a guess;
  *    `IfMissing` fills only unset values (values the LimitRanger plugin
  *    defaulted count as unset; a request next to a limit the user wrote is
  *    set: the API server copies the limit into it), `Always` sets the
@@ -31,10 +34,11 @@
  *    or goRuntime.detect: Always): GOMEMLIMIT = floor(memory limit x
  *    gomemlimitRatio) in Go byte syntax, none without a memory limit;
  *    GOMAXPROCS per goRuntime.gomaxprocs: from the CPU limit rounded up (at
- *    least 1) when there is one, else from the recommendation's upper bound
- *    (or the request) rounded up, at least 2. Never when the container sets
- *    the variable in `env`, or has any `envFrom` (which might set it): then a
- *    warning says so, unless `env` already holds the value snug would set.
+ *    least 1) when there is one, else from the recommendation (go.gomaxprocs,
+ *    or its CPU upper bound rounded up), at least 2; without either none
+ *    (Go's own default). Never when the container sets the variable in
+ *    `env`, or has any `envFrom` (which might set it): then a warning says
+ *    so, unless `env` already holds the value snug would set.
  *  - modes: policy or container mode Off, or the Pod annotation
  *    snug.dev/mode: off, skip; Audit computes everything but returns an empty
  *    patch, the would-be patch in `would_patch`, and a warning saying what it

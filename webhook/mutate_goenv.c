@@ -7,7 +7,10 @@
  *    (gosize_format), none without a memory limit;
  *  - GOMAXPROCS per goRuntime.gomaxprocs: with a CPU limit ceil(limit) (at
  *    least 1); without: the recommendation's go.gomaxprocs, else its CPU
- *    upper bound rounded up, else the CPU request rounded up, at least 2.
+ *    upper bound rounded up, at least 2; without either none: a request
+ *    says nothing of what the program bursts to, and a GOMAXPROCS guessed
+ *    from it would cap a busy service's parallelism (Go's own default, every
+ *    CPU it may use, is then the safe choice).
  * The limits are the final ones (after this run's resources and the
  * LimitRange defaults). A variable named in `env` is never overwritten (with
  * a warning, unless it already holds the value snug would set); any
@@ -88,7 +91,7 @@ static int64_t gomaxprocs(const mut_ctx *x, const mut_container *mc)
     else if (mc->rec != NULL && mc->rec->upper_bound.cpu_milli != RES_UNSET)
         v = cores_up(mc->rec->upper_bound.cpu_milli);
     else
-        v = cores_up(mut_eff_req(x, mc, MUT_CPU));
+        return 0;
     return v < MIN_PROCS_NO_LIMIT ? MIN_PROCS_NO_LIMIT : v;
 }
 

@@ -11,9 +11,13 @@
  *    minAllowed/maxAllowed (so are the limits snug sets);
  *  - IfMissing writes only missing values; Always also overwrites the user's
  *    request with the recommendation (a policy default never overwrites);
- *  - limits: defaults.limits when the request came from the defaults, else
- *    the strategy (None, KeepRatio, Ratio + the recommendation's limit;
- *    KeepRatio takes a request implied by the limit as equal to it);
+ *  - limits come from observed usage or from the admin, never from a guess:
+ *    with the recommendation's target for the resource, the strategy (None,
+ *    KeepRatio, Ratio; KeepRatio takes a request implied by the limit as
+ *    equal to it), never below what the container was seen to use (the
+ *    recommendation's target, upperBound, limits and observed peak); without
+ *    it, only defaults.limits. A default request or one the user wrote says
+ *    nothing of the peak a limit must hold, so no limit is derived from it;
  *  - then the LimitRange (mutate_limits.c), then the write.
  */
 #include <stdio.h>
@@ -173,11 +177,37 @@ static void plan_request(mut_ctx *x, mut_container *mc, int res)
     r->rec_driven = from_rec;
 }
 
+/* The most the recommendation says the container uses or needs: its
+ * target, upperBound, limits and observed peak (memoryPeak, cpu.max);
+ * RES_UNSET when it gives none. A limit below it would OOM-kill (memory) or
+ * throttle (cpu) a container doing what it was seen to do. */
+static int64_t observed_floor(const mut_container *mc, int res)
+{
+    const rec_container *rc = mc->rec;
+    int64_t v[4], best = RES_UNSET;
+    size_t i;
+
+    if (rc == NULL)
+        return RES_UNSET;
+    v[0] = mut_amount(&rc->target, res);
+    v[1] = mut_amount(&rc->upper_bound, res);
+    v[2] = mut_amount(&rc->limits, res);
+    v[3] = res == MUT_CPU ? rc->observed.cpu_max_milli : rc->observed.memory_peak_bytes;
+    for (i = 0; i < 4; i++) {
+        if (v[i] != RES_UNSET && v[i] > best)
+            best = v[i];
+    }
+    return best;
+}
+
+/* The limit the strategy derives from `request` (which follows the
+ * recommendation's target), raised to the observed floor; RES_UNSET for
+ * None, and for KeepRatio without a ratio the user wrote. */
 static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
 {
     const limit_rule *rule = res == MUT_CPU ? &mc->cp.cpu_limit : &mc->cp.memory_limit;
     const mut_res *r = &mc->r[res];
-    int64_t lim = RES_UNSET, rec_lim, own_req;
+    int64_t lim = RES_UNSET, seen, own_req;
 
     switch (rule->strategy) {
     case LIMIT_NONE:
@@ -190,12 +220,32 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
         break;
     case LIMIT_RATIO:
         lim = mut_mul_ratio(request, rule->ratio, true);
-        rec_lim = mc->rec ? mut_amount(&mc->rec->limits, res) : RES_UNSET;
-        if (rec_lim != RES_UNSET && rec_lim > lim)
-            lim = rec_lim;
         break;
     }
+    seen = observed_floor(mc, res);
+    if (lim != RES_UNSET && seen > lim)
+        lim = seen;
     return lim;
+}
+
+/* Would maxAllowed lower the limit `lim` below what the recommendation says
+ * the container was seen to use? Such a limit would kill (memory) or
+ * throttle (cpu) it doing its normal work: none is set, with a warning (the
+ * request is still capped). */
+static bool below_seen_at_max(mut_ctx *x, const mut_container *mc, int res, int64_t lim)
+{
+    int64_t hi = mut_amount(&mc->cp.max_allowed, res), seen = observed_floor(mc, res);
+    char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
+
+    if (hi == RES_UNSET || lim <= hi || seen == RES_UNSET || seen <= hi)
+        return false;
+    mut_format(res, hi, a, sizeof(a));
+    mut_format(res, seen, b, sizeof(b));
+    mut_warn(x,
+             "container %s: no %s limit set: maxAllowed %s is below the %s the recommendation "
+             "says it uses",
+             mc->name, mut_res_name(res), a, b);
+    return true;
 }
 
 static void plan_limit(mut_ctx *x, mut_container *mc, int res)
@@ -207,15 +257,23 @@ static void plan_limit(mut_ctx *x, mut_container *mc, int res)
 
     if (request == RES_UNSET || request < 0)
         return;
-    if (!rec_target && def != RES_UNSET)
-        lim = def;
-    else
+    /* A limit comes from observed usage (the strategy, with the
+     * recommendation's target for this resource) or from the admin's
+     * defaults.limits, never from a guess: without a recommendation, the
+     * default request or one the user wrote says nothing of the peak a
+     * limit must hold. */
+    if (rec_target)
         lim = strategy_limit(mc, res, request);
+    else
+        lim = def;
     if (lim == RES_UNSET || lim <= 0)
         return;
     if (r->user_lim && !(mc->cp.apply == APPLY_ALWAYS && r->rec_driven))
         return;
-    r->lim = clamp_allowed(x, mc, res, "limit", round_up(res, lim));
+    lim = round_up(res, lim);
+    if (rec_target && below_seen_at_max(x, mc, res, lim))
+        return;
+    r->lim = clamp_allowed(x, mc, res, "limit", lim);
     r->set_lim = true;
     if (r->req == RES_UNSET) {
         /* Without it the API server would copy the limit into the request. */
