@@ -29,5 +29,10 @@ for t in python3 prometheus promtool; do
 done
 
 ARGS=()
-[ "${SNUG_BENCH_SHORT:-0}" = 1 ] && ARGS+=(--short)
+if [ "${SNUG_BENCH_SHORT:-0}" = 1 ]; then
+    ARGS+=(--short)
+    # the bench's own parts first (under a second)
+    python3 "$ROOT/bench/quality/selftest.py" 2>&1 | tail -n 3
+    [ "${PIPESTATUS[0]}" = 0 ] || die "bench/quality/selftest.py failed"
+fi
 exec python3 "$ROOT/bench/quality/run.py" "${ARGS[@]}" "$@"

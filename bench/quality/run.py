@@ -272,8 +272,9 @@ def main(argv):
         print("%s: no recommendations: %s" % (name, err))
     aim_checks = aims(results) if recs["snug"] else []
     if aim_checks:
-        print("aims: " + "; ".join("%s %s (%s)" % (label, "yes" if ok else "NO", detail)
-                                   for label, ok, detail in aim_checks))
+        print("aims for snug (totals over all workloads):")
+        for label, ok, detail in aim_checks:
+            print("  %-26s %-3s  %s" % (label, "yes" if ok else "NO", detail))
         print("aims met: %s" % ("yes" if all(ok for _, ok, _ in aim_checks) else "no"))
     else:
         print("aims: pending (no snug recommendations)")
