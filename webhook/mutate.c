@@ -22,7 +22,7 @@
 #include "webhook/mutate_probes.h"
 #include "webhook/mutate_resources.h"
 
-#define MODE_ANNOTATION   "snug.dev/mode"
+#define MODE_KEY          "snug.dev/mode" /* an annotation or a label */
 #define AUDIT_DETAILS_MAX 400
 
 /* What one run of the engine produced. */
@@ -45,11 +45,25 @@ static void run_out_free(run_out *ro)
     memset(ro, 0, sizeof(*ro));
 }
 
-static const cJSON *pod_annotations(const cJSON *pod)
+static const cJSON *pod_meta_map(const cJSON *pod, const char *map)
 {
-    const cJSON *a = mut_get(mut_get(pod, "metadata"), "annotations");
+    const cJSON *a = mut_get(mut_get(pod, "metadata"), map);
 
     return cJSON_IsObject(a) ? a : NULL;
+}
+
+static const cJSON *pod_annotations(const cJSON *pod)
+{
+    return pod_meta_map(pod, "annotations");
+}
+
+/* The string value of metadata.<map>[key] ("annotations" or "labels"), or
+ * NULL. */
+static const char *pod_meta_string(const cJSON *pod, const char *map, const char *key)
+{
+    const cJSON *v = mut_get(pod_meta_map(pod, map), key);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* --- containers ---------------------------------------------------------- */
@@ -390,21 +404,32 @@ static snug_status finish_audit(const mutate_input *in, mutate_result *out, run_
     return SNUG_OK;
 }
 
+static bool mode_is(const char *v, const char *mode)
+{
+    return v != NULL && strcasecmp(v, mode) == 0;
+}
+
+/* snug.dev/mode may be a Pod annotation (honoured by the engine) or a Pod
+ * label (which also lets the webhook configuration's objectSelector keep
+ * the API server from calling at all); either one saying off skips the Pod,
+ * either one saying audit holds its changes back. */
 static snug_status run_modes(const mutate_input *in, mutate_result *out, snug_err *err)
 {
-    const cJSON *m = mut_get(pod_annotations(in->pod), MODE_ANNOTATION);
-    const char *mode = cJSON_IsString(m) ? m->valuestring : NULL;
+    const char *ann = pod_meta_string(in->pod, "annotations", MODE_KEY);
+    const char *lab = pod_meta_string(in->pod, "labels", MODE_KEY);
     char why[320];
     run_out a;
     snug_status st;
 
-    if (mode != NULL && strcasecmp(mode, "off") == 0)
-        return skip(in, out, "opted out by annotation " MODE_ANNOTATION "=off", true, err);
+    if (mode_is(ann, "off"))
+        return skip(in, out, "opted out by annotation " MODE_KEY "=off", true, err);
+    if (mode_is(lab, "off"))
+        return skip(in, out, "opted out by label " MODE_KEY "=off", true, err);
     if (in->policy->mode == POLICY_MODE_OFF) {
         snprintf(why, sizeof(why), "policy %s has mode Off", in->policy->name);
         return skip(in, out, why, true, err);
     }
-    if ((mode != NULL && strcasecmp(mode, "audit") == 0) || in->policy->mode == POLICY_MODE_AUDIT)
+    if (mode_is(ann, "audit") || mode_is(lab, "audit") || in->policy->mode == POLICY_MODE_AUDIT)
         return finish_audit(in, out, NULL, err);
     st = engine_run(in, true, false, in->in_place && !policy_may_hold(in->policy), &a, err);
     if (st != SNUG_OK)

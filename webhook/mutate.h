@@ -39,10 +39,11 @@
  *    (Go's own default). Never when the container sets the variable in
  *    `env`, or has any `envFrom` (which might set it): then a warning says
  *    so, unless `env` already holds the value snug would set.
- *  - modes: policy or container mode Off, or the Pod annotation
- *    snug.dev/mode: off, skip; Audit computes everything but returns an empty
- *    patch, the would-be patch in `would_patch`, and a warning saying what it
- *    would have done.
+ *  - modes: policy or container mode Off, or snug.dev/mode: off (any case)
+ *    as a Pod annotation or a Pod label, skip; snug.dev/mode: audit (either
+ *    way), or policy or container mode Audit, computes everything but
+ *    returns an empty patch, the would-be patch in `would_patch`, and a
+ *    warning saying what it would have done.
  *  - records what it did in the annotation snug.dev/mutated
  *    ("resources,probes,go-env", in that order, only the parts that changed).
  */
