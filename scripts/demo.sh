@@ -563,6 +563,9 @@ step_audit() {
     *) die "no snug audit warning from kubectl apply" ;;
   esac
   say ""
+  say "report-builder has no Recommendation yet: default requests and probes only;"
+  say "no limit, GOMEMLIMIT or GOMAXPROCS is guessed from a default request."
+  say ""
   say "and the Pod was created unchanged:"
   run_kc get pod report-builder -n staging -o custom-columns='POD:.metadata.name,MUTATED:.metadata.annotations.snug\.dev/mutated,REQUESTS:.spec.containers[0].resources.requests,LIVENESS:.spec.containers[0].livenessProbe,ENV:.spec.containers[0].env'
 }

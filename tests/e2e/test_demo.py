@@ -155,8 +155,12 @@ def test_audit_warning(demo):
     rc, out, _ = demo
     assert rc == 0, out[-8000:]
     text = section(out, 11)
-    assert re.search(r"^Warning: snug audit \(policy demo-audit\): would set resources,probes,go-env",
-                     text, re.M), text
+    # report-builder has no Recommendation: default requests and probes,
+    # and no limit, GOMEMLIMIT or GOMAXPROCS guessed from them
+    warning = re.search(r"^Warning: snug audit \(policy demo-audit\): would set resources,probes: "
+                        r"app: cpu request 50m, memory request 64Mi, probes .*$", text, re.M)
+    assert warning, text
+    assert "limit" not in warning.group(0) and "GOM" not in warning.group(0), text
     assert re.search(r"^report-builder\s+<none>\s+<none>\s+<none>\s+<none>$", text, re.M), text
 
 

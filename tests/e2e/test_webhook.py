@@ -326,10 +326,39 @@ spec:
     assert env_of(c)["GOMEMLIMIT"] == "241591910B"  # floor(256Mi * 0.9)
 
 
+def test_pod_without_recommendation_gets_requests_and_no_limit(cluster, webhook, namespace):
+    """No Recommendation yet: the policy's default requests, and no limit,
+    GOMEMLIMIT or GOMAXPROCS guessed from them (a 64Mi limit would OOM-kill
+    any program that needs more on its first start)."""
+    label_namespace(cluster, namespace, "on")
+    cluster.apply(pod_yaml("fresh", annotations={"snug.dev/runtime": "go"}), namespace=namespace)
+    pod = get_pod(cluster, namespace, "fresh")
+    c = pod["spec"]["containers"][0]
+    assert mutated(pod) == "resources,probes", pod["metadata"]
+    assert c["resources"] == {"requests": {"cpu": "50m", "memory": "64Mi"}}, c["resources"]
+    assert "env" not in c, c.get("env")
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+
+
 def test_opted_out_pod_is_untouched(cluster, webhook, namespace):
     label_namespace(cluster, namespace, "on")
     cluster.apply(pod_yaml("quiet", annotations={"snug.dev/mode": "off"}), namespace=namespace)
     pod = get_pod(cluster, namespace, "quiet")
+    c = pod["spec"]["containers"][0]
+    assert mutated(pod) == ""
+    assert not c.get("resources") and "livenessProbe" not in c and "env" not in c
+
+
+def test_opted_out_by_label_is_untouched(cluster, webhook, namespace):
+    """The label the manifests' objectSelector matches; this configuration
+    has no objectSelector, so the call reaches the engine, which honours the
+    label as it does the annotation."""
+    label_namespace(cluster, namespace, "on")
+    proc = cluster.apply(pod_yaml("quiet-label", labels={"app": "quiet-label",
+                                                         "snug.dev/mode": "off"}),
+                         namespace=namespace)
+    assert "opted out by label snug.dev/mode=off" in proc.stderr, proc.stderr
+    pod = get_pod(cluster, namespace, "quiet-label")
     c = pod["spec"]["containers"][0]
     assert mutated(pod) == ""
     assert not c.get("resources") and "livenessProbe" not in c and "env" not in c
