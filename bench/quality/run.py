@@ -132,6 +132,43 @@ def check_rates(client, pods, recs, now, history):
     return out
 
 
+def prom_quantile(q, values):
+    """quantile_over_time's definition: rank q x (n - 1), linear between
+    the two neighbours."""
+    v = sorted(values)
+    if not v:
+        return None
+    rank = q * (len(v) - 1)
+    lo = int(rank)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (rank - lo)
+
+
+def check_krr_cpu(client, pods, recs, now, history):
+    """KRR's CPU query for single Pods against the same p95 computed here
+    from the recorded counters: proves its [14d:1m] subquery sees every
+    minute of the history. Returns [(pod, want, got)] for Pods that differ
+    by more than 0.1 %, and the number of Pods checked."""
+    bad, checked = [], 0
+    for pod, rec in zip(pods, recs):
+        if pod.deployment not in ("steady", "leak", "throttled"):
+            continue
+        rates = []
+        for i in range(max(pod.first, 1), min(pod.last, history)):
+            c, p = rec.cpu_total[i], rec.cpu_total[i - 1]
+            if c is not None and p is not None:
+                rates.append(prom_rate(p, c, 60.0))
+        want = prom_quantile(0.95, rates)
+        sel = 'namespace="%s",pod=~"%s",container="app"' % (traces.NAMESPACE, pod.name)
+        res = client.query("quantile_over_time(0.95, max(rate(container_cpu_usage_seconds_total{%s}[1m])) "
+                           "by (container, pod, job)[14d:1m])" % sel, now)
+        got = res[0][1] if res else None
+        checked += 1
+        if got is None or abs(got - want) > 1e-3 * want:
+            bad.append((pod.name, want, got))
+    return bad, checked
+
+
 def _pct(x):
     return "%7.1f%%" % (100 * x) if x == x else "     n/a"
 
@@ -228,6 +265,11 @@ def main(argv):
                 rate_check["points"] - len(rate_check["mismatches"]), rate_check["points"] + rate_check["missing"],
                 rate_check["resets"], 100 * rate_check["max_underread"]))
 
+        krr_bad, krr_checked = check_krr_cpu(checker, pods, recs_rec, now, history)
+        rate_check["krr_cpu_checked"] = krr_checked
+        rate_check["krr_cpu_mismatches"] = krr_bad
+        say("bench/quality: KRR's CPU query on %d single Pods: %d differ from the p95 of the recorded minutes" % (
+            krr_checked, len(krr_bad)))
         window_s = history * 60
         recs, queries, errors = {}, {}, {}
         for name in ("vpa", "krr"):
@@ -302,6 +344,10 @@ def main(argv):
                 f.write(text + "\n")
 
     bad = False
+    if rate_check["krr_cpu_mismatches"]:
+        say("bench/quality: FAIL: KRR's CPU query disagrees with the recorded usage: %s"
+            % rate_check["krr_cpu_mismatches"])
+        bad = True
     if rate_check["mismatches"]:
         say("bench/quality: FAIL: Prometheus's rate() disagrees with the recorded usage: %s" % rate_check["mismatches"])
         bad = True

@@ -117,6 +117,14 @@ class PromRate(unittest.TestCase):
         self.assertLess(run.prom_rate(1.0, 31.0, 90), 0.5)
 
 
+class PromQuantile(unittest.TestCase):
+    def test_interpolates(self):
+        self.assertEqual(run.prom_quantile(0.5, [3.0, 1.0, 2.0]), 2.0)
+        self.assertAlmostEqual(run.prom_quantile(0.95, [float(i) for i in range(11)]), 9.5)
+        self.assertEqual(run.prom_quantile(1.0, [1.0, 5.0]), 5.0)
+        self.assertIsNone(run.prom_quantile(0.9, []))
+
+
 class Scoring(unittest.TestCase):
     def test_waste_shortfall(self):
         pod = traces.Pod("steady", "bcdfghjklm", "xxxxx", 0, 4, 4)
