@@ -7,8 +7,9 @@ select on:
   cAdvisor (job="kubelet"): container_cpu_usage_seconds_total,
     container_memory_working_set_bytes (also for container="POD", the pause
     container, and container="", the Pod's cgroup: noise a recommender must
-    skip), container_cpu_cfs_periods_total and
-    container_cpu_cfs_throttled_periods_total (only for containers with a CPU
+    skip), container_cpu_cfs_periods_total,
+    container_cpu_cfs_throttled_periods_total and
+    container_cpu_cfs_throttled_seconds_total (only for containers with a CPU
     limit, as cAdvisor does), container_oom_events_total.
   kube-state-metrics (job="kube-state-metrics"): kube_pod_owner,
     kube_replicaset_owner, kube_pod_container_resource_requests / _limits,
@@ -114,15 +115,16 @@ def _cadvisor(w, pods, recs):
         w.series_values("container_memory_working_set_bytes", _labels(container=CONTAINER, **lab), rec.wss, "%d")
         w.series_values("container_memory_working_set_bytes", _labels(container="POD", **lab), pause, "%d")
         w.series_values("container_memory_working_set_bytes", _labels(container="", **lab), cg, "%d")
-    for fam, attr, help_text in (
-        ("container_cpu_cfs_periods", "periods", "Number of elapsed enforcement period intervals."),
-        ("container_cpu_cfs_throttled_periods", "throttled", "Number of throttled period intervals."),
+    for fam, attr, fmt, help_text in (
+        ("container_cpu_cfs_periods", "periods", "%d", "Number of elapsed enforcement period intervals."),
+        ("container_cpu_cfs_throttled_periods", "throttled", "%d", "Number of throttled period intervals."),
+        ("container_cpu_cfs_throttled_seconds", "throttled_s", "%.4f", "Total time duration the container has been throttled."),
     ):
         w.family(fam, "counter", help_text)
         for pod, rec in zip(pods, recs):
             if "cpu" in pod.limits:
                 lab = _labels(container=CONTAINER, namespace=NAMESPACE, pod=pod.name, job="kubelet")
-                w.series_values(fam + "_total", lab, getattr(rec, attr), "%d")
+                w.series_values(fam + "_total", lab, getattr(rec, attr), fmt)
     w.family("container_oom_events", "counter", "Count of out of memory events observed for the container.")
     for pod, rec in zip(pods, recs):
         first, last = _alive(pod, h)

@@ -452,7 +452,8 @@ class Recorded:
 
     Per minute (None where the container was not running, i.e. waiting out a
     CrashLoopBackOff): cpu_total (counter, seconds, resets on restart),
-    wss (working set bytes), periods, throttled (CFS counters, reset on
+    wss (working set bytes), periods, throttled, throttled_s (CFS
+    counters: periods, throttled periods, seconds throttled; reset on
     restart), oom (container_oom_events_total, kept across restarts),
     restarts (kube_pod_container_status_restarts_total), oom_reason (1 from
     the first OOM kill on: last terminated reason OOMKilled), other_reason (1
@@ -464,6 +465,7 @@ class Recorded:
         self.wss = [None] * n
         self.periods = [None] * n
         self.throttled = [None] * n
+        self.throttled_s = [None] * n
         self.oom = [0] * n
         self.restarts = [0] * n
         self.oom_reason = [0] * n
@@ -471,15 +473,19 @@ class Recorded:
 
 
 def _cfs(demand, limit):
-    """(usage cores, active periods, throttled periods) for one minute of
-    CPU demand under a CFS quota of `limit` cores (100 ms periods)."""
+    """(usage cores, active periods, throttled periods, throttled seconds)
+    for one minute of CPU demand under a CFS quota of `limit` cores (100 ms
+    periods)."""
     active = int(600 * min(1.0, 0.4 + demand))
     if limit is None:
-        return demand, active, 0
+        return demand, active, 0, 0.0
     usage = min(demand, limit)
     # bursts within the minute hit the quota before the average does
     frac = min(1.0, max(0.0, (demand - 0.7 * limit) / (0.6 * limit)))
-    return usage, active, int(active * frac)
+    throttled = int(active * frac)
+    # a throttled period waits out the rest of its 100 ms
+    wait = min(0.9, max(0.1, 1 - limit / demand)) if demand > 0 else 0.0
+    return usage, active, throttled, throttled * 0.1 * wait
 
 
 def record(pod, history, seed=1):
@@ -490,7 +496,7 @@ def record(pod, history, seed=1):
     cpu_lim = pod.limits.get("cpu")
     mem_lim = pod.limits.get("memory")
     planned = set(pod.planned_restarts)
-    counters = [0.0, 0, 0]  # cpu seconds, periods, throttled
+    counters = [0.0, 0, 0, 0.0]  # cpu seconds, periods, throttled, throttled seconds
     oom = restarts = 0
     oom_reason = other_reason = 0
     down_until = -1
@@ -503,7 +509,7 @@ def record(pod, history, seed=1):
             rec.oom[i], rec.restarts[i] = oom, restarts
             rec.oom_reason[i], rec.other_reason[i] = oom_reason, other_reason
             continue
-        usage, act, thr = _cfs(pod.cpu[i], cpu_lim)
+        usage, act, thr, thr_s = _cfs(pod.cpu[i], cpu_lim)
         if mem_lim is not None and d_mem > mem_lim:
             # OOM kill some time in this minute, then a restart after the
             # CrashLoopBackOff wait (10 s doubling, 5 min cap; reset after 10
@@ -514,7 +520,7 @@ def record(pod, history, seed=1):
             restarts += 1
             oom_reason, other_reason = 1, 0
             part = rng.uniform(0.2, 0.9)
-            counters = [usage * 60 * (1 - part), int(act * (1 - part)), int(thr * (1 - part))]
+            counters = [usage * 60 * (1 - part), int(act * (1 - part)), int(thr * (1 - part)), thr_s * (1 - part)]
             wss = mem_lim * rng.uniform(0.3, 0.95)
             backoff_s = min(300, 10 * 2 ** (crash_streak - 1))
             down_until = i + 1 + backoff_s // 60
@@ -522,18 +528,20 @@ def record(pod, history, seed=1):
             restarts += 1
             oom_reason, other_reason = 0, 1
             part = rng.uniform(0.1, 0.9)
-            counters = [usage * 60 * (1 - part), int(act * (1 - part)), int(thr * (1 - part))]
+            counters = [usage * 60 * (1 - part), int(act * (1 - part)), int(thr * (1 - part)), thr_s * (1 - part)]
             wss = d_mem
         else:
             counters[0] += usage * 60
             counters[1] += act
             counters[2] += thr
+            counters[3] += thr_s
             wss = sample_mem[i] if sample_mem is not None else d_mem
             if mem_lim is not None:
                 wss = min(wss, mem_lim)
         rec.cpu_total[i] = counters[0]
         rec.periods[i] = counters[1]
         rec.throttled[i] = counters[2]
+        rec.throttled_s[i] = counters[3]
         rec.wss[i] = wss
         rec.oom[i], rec.restarts[i] = oom, restarts
         rec.oom_reason[i], rec.other_reason[i] = oom_reason, other_reason
