@@ -24,7 +24,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 die() { printf 'bench/quality.sh: %s\n' "$*" >&2; exit 1; }
-for t in python3 prometheus promtool; do
+# Debian's python3 (3.11, standard library only), as scripts/test.sh uses
+PYTHON="${SNUG_PYTHON:-/usr/bin/python3}"
+[ -x "$PYTHON" ] || PYTHON=python3
+for t in "$PYTHON" prometheus promtool; do
     command -v "$t" >/dev/null 2>&1 || die "$t not found (apt-get install python3 prometheus)"
 done
 
@@ -32,7 +35,7 @@ ARGS=()
 if [ "${SNUG_BENCH_SHORT:-0}" = 1 ]; then
     ARGS+=(--short)
     # the bench's own parts first (under a second)
-    python3 "$ROOT/bench/quality/selftest.py" 2>&1 | tail -n 3
+    "$PYTHON" "$ROOT/bench/quality/selftest.py" 2>&1 | tail -n 3
     [ "${PIPESTATUS[0]}" = 0 ] || die "bench/quality/selftest.py failed"
 fi
-exec python3 "$ROOT/bench/quality/run.py" "${ARGS[@]}" "$@"
+exec "$PYTHON" "$ROOT/bench/quality/run.py" "${ARGS[@]}" "$@"

@@ -101,11 +101,12 @@ def _cadvisor(w, pods, recs):
     h = w.history
     common = dict(namespace=NAMESPACE)
     w.family("container_cpu_usage_seconds", "counter", "Cumulative cpu time consumed in seconds.")
+    name = "container_cpu_usage_seconds_total"
     for pod, rec in zip(pods, recs):
         lab = dict(common, pod=pod.name, job="kubelet")
-        w.series_values("container_cpu_usage_seconds_total", _labels(container=CONTAINER, **lab), rec.cpu_total, "%.4f")
-        w.series_values("container_cpu_usage_seconds_total", _labels(container="POD", **lab), _pause_cpu(pod, h), "%.4f")
-        w.series_values("container_cpu_usage_seconds_total", _labels(container="", **lab), _pod_cgroup_cpu(pod, rec, h), "%.4f")
+        w.series_values(name, _labels(container=CONTAINER, **lab), rec.cpu_total, "%.4f")
+        w.series_values(name, _labels(container="POD", **lab), _pause_cpu(pod, h), "%.4f")
+        w.series_values(name, _labels(container="", **lab), _pod_cgroup_cpu(pod, rec, h), "%.4f")
     w.family("container_memory_working_set_bytes", "gauge", "Current working set in bytes.")
     for pod, rec in zip(pods, recs):
         lab = dict(common, pod=pod.name, job="kubelet")
@@ -118,7 +119,8 @@ def _cadvisor(w, pods, recs):
     for fam, attr, fmt, help_text in (
         ("container_cpu_cfs_periods", "periods", "%d", "Number of elapsed enforcement period intervals."),
         ("container_cpu_cfs_throttled_periods", "throttled", "%d", "Number of throttled period intervals."),
-        ("container_cpu_cfs_throttled_seconds", "throttled_s", "%.4f", "Total time duration the container has been throttled."),
+        ("container_cpu_cfs_throttled_seconds", "throttled_s", "%.4f",
+         "Total time duration the container has been throttled."),
     ):
         w.family(fam, "counter", help_text)
         for pod, rec in zip(pods, recs):

@@ -192,8 +192,8 @@ def krr(client, pods_by_dep, namespace, now, cfg=KRR):
     for dep, pods in pods_by_dep.items():
         sel = _krr_sel(namespace, pods)
         p95 = client.query(
-            "quantile_over_time(%s, max(rate(container_cpu_usage_seconds_total{%s}[%s])) by (container, pod, job)[%s:%s])"
-            % (round(cfg["cpu_percentile"] / 100, 2), sel, s, d, s), now)
+            "quantile_over_time(%s, max(rate(container_cpu_usage_seconds_total{%s}[%s])) "
+            "by (container, pod, job)[%s:%s])" % (round(cfg["cpu_percentile"] / 100, 2), sel, s, d, s), now)
         mx = client.query(
             "max_over_time(max(container_memory_working_set_bytes{%s}) by (container, pod, job)[%s:%s])"
             % (sel, d, s), now)
