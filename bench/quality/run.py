@@ -16,6 +16,7 @@ quality"). Python 3.11 standard library only.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -223,6 +224,31 @@ def aims(results):
     return checks
 
 
+def report(a, pods, results, recs, order, errors, queries, timings):
+    """Print the tables, the aims and the costs; returns the aim checks."""
+    print("Recommendation quality: seed %d, variant %d, %g d history, %g d scored, %d Pods" % (
+        a.seed, a.variant, a.history_days, a.future_days, len(pods)))
+    print("cpu: target cores; memory: target; waste = allocated/used - 1; short = share of Pod-minutes "
+          "with demand above target; oom-risk = Pod-minutes above the recommended memory limit")
+    print()
+    print_tables(results, recs, order)
+    print()
+    for name, err in errors.items():
+        print("%s: no recommendations: %s" % (name, err))
+    aim_checks = aims(results) if recs["snug"] else []
+    if aim_checks:
+        print("aims for snug (totals over all workloads):")
+        for label, ok, detail in aim_checks:
+            print("  %-26s %-3s  %s" % (label, "yes" if ok else "NO", detail))
+        print("aims met: %s" % ("yes" if all(ok for _, ok, _ in aim_checks) else "no"))
+    else:
+        print("aims: pending (no snug recommendations)")
+    print("prometheus queries: vpa %d, krr %d; wall time %.1f s (generate %.1f, backfill %.1f, vpa %.1f, krr %.1f, "
+          "snug %.1f)" % (queries["vpa"], queries["krr"], timings["total_s"], timings["generate_s"],
+                          timings["backfill_s"], timings["vpa_s"], timings["krr_s"], timings["snug_s"]))
+    return aim_checks
+
+
 def main(argv):
     a = parse_args(argv)
     t0 = time.monotonic()
@@ -303,26 +329,9 @@ def main(argv):
     order = [n for n in RECOMMENDERS if recs[n]] or list(RECOMMENDERS)
     timings["total_s"] = time.monotonic() - t0
 
-    print("Recommendation quality: seed %d, variant %d, %g d history, %g d scored, %d Pods" % (
-        a.seed, a.variant, a.history_days, a.future_days, len(pods)))
-    print("cpu: target cores; memory: target; waste = allocated/used - 1; short = share of Pod-minutes "
-          "with demand above target; oom-risk = Pod-minutes above the recommended memory limit")
-    print()
-    print_tables(results, recs, order)
-    print()
-    for name, err in errors.items():
-        print("%s: no recommendations: %s" % (name, err))
-    aim_checks = aims(results) if recs["snug"] else []
-    if aim_checks:
-        print("aims for snug (totals over all workloads):")
-        for label, ok, detail in aim_checks:
-            print("  %-26s %-3s  %s" % (label, "yes" if ok else "NO", detail))
-        print("aims met: %s" % ("yes" if all(ok for _, ok, _ in aim_checks) else "no"))
-    else:
-        print("aims: pending (no snug recommendations)")
-    print("prometheus queries: vpa %d, krr %d; wall time %.1f s (generate %.1f, backfill %.1f, vpa %.1f, krr %.1f, "
-          "snug %.1f)" % (queries["vpa"], queries["krr"], timings["total_s"], timings["generate_s"],
-                          timings["backfill_s"], timings["vpa_s"], timings["krr_s"], timings["snug_s"]))
+    # with --json -, stdout carries the JSON alone and the tables go to stderr
+    with contextlib.redirect_stdout(sys.stderr if a.json == "-" else sys.stdout):
+        aim_checks = report(a, pods, results, recs, order, errors, queries, timings)
 
     missing = {n: results[n]["missing"] for n in RECOMMENDERS if results[n]["missing"]}
     if a.json:
