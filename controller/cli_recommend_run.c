@@ -242,7 +242,7 @@ static snug_status compute(workload *w, double now, rec_result *res, const wl_co
 
     *n = 0;
     for (i = 0; st == SNUG_OK && i < w->n_cs; i++) {
-        wl_container *c = &w->cs[i];
+        wl_container *c = w->cs[i];
         container_policy cp;
         policy_resources pr;
         rec_inputs in;

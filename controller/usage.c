@@ -518,7 +518,7 @@ static void fill_resources(wlset *set, const char *ns, const strmap *req, const 
         if (w->from_api || strcmp(w->ns, ns) != 0 || w->latest_pod[0] == '\0')
             continue;
         for (j = 0; j < w->n_cs; j++) {
-            wl_container *c = &w->cs[j];
+            wl_container *c = w->cs[j];
 
             c->requests.cpu_milli =
                 milli_or_unset(resource_value(req, w->latest_pod, c->name, "cpu"));
@@ -573,7 +573,7 @@ static snug_status feed_go(feed_ctx *f, const prom_result *r, snug_err *err)
                 mark_go(c, prom_series_label(s, "version"));
         } else if (w->n_cs == 1) {
             /* go_info without a container label: the Pod's only container */
-            mark_go(&w->cs[0], prom_series_label(s, "version"));
+            mark_go(w->cs[0], prom_series_label(s, "version"));
         }
     }
     return st;

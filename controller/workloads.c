@@ -13,11 +13,13 @@
 /* The value wlset_map_pod() stores for "a Pod of no workload we size". */
 static char no_workload;
 
-static void container_clear(wl_container *c)
+static void container_free(wl_container *c)
 {
+    if (c == NULL)
+        return;
     free(c->name);
     rec_state_free(c->state);
-    memset(c, 0, sizeof(*c));
+    free(c);
 }
 
 static void workload_free(workload *w)
@@ -27,7 +29,7 @@ static void workload_free(workload *w)
     if (w == NULL)
         return;
     for (i = 0; i < w->n_cs; i++)
-        container_clear(&w->cs[i]);
+        container_free(w->cs[i]);
     free(w->cs);
     free(w->uid);
     free(w);
@@ -139,12 +141,12 @@ snug_status wlset_add(wlset *s, const char *ns, const char *kind, const char *na
 
 wl_container *workload_container(workload *w, const char *name, bool create)
 {
-    wl_container *cs, *c;
+    wl_container **cs, *c;
     size_t i;
 
     for (i = 0; i < w->n_cs; i++) {
-        if (strcmp(w->cs[i].name, name) == 0)
-            return &w->cs[i];
+        if (strcmp(w->cs[i]->name, name) == 0)
+            return w->cs[i];
     }
     if (!create || w->n_cs >= WL_MAX_CONTAINERS)
         return NULL;
@@ -152,18 +154,19 @@ wl_container *workload_container(workload *w, const char *name, bool create)
     if (cs == NULL)
         return NULL;
     w->cs = cs;
-    c = &cs[w->n_cs];
-    memset(c, 0, sizeof(*c));
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
     c->name = strdup(name);
     c->state = rec_state_new();
     if (c->name == NULL || c->state == NULL) {
-        container_clear(c);
+        container_free(c);
         return NULL;
     }
     c->requests.cpu_milli = c->requests.mem_bytes = RES_UNSET;
     c->limits.cpu_milli = c->limits.mem_bytes = RES_UNSET;
     c->oom_limit_bytes = RES_UNSET;
-    w->n_cs++;
+    cs[w->n_cs++] = c;
     return c;
 }
 

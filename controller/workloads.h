@@ -50,7 +50,8 @@ typedef struct workload {
     bool from_api;           /* listed by the API server */
     bool opted_out;          /* snug.dev/mode: off on the workload or its template */
     char *uid;               /* owned; metadata.uid when from the API, else NULL */
-    wl_container *cs;        /* owned array */
+    wl_container **cs;       /* owned; each container allocated on its own, so a pointer
+                                to one stays valid as others are added */
     size_t n_cs;
     size_t pods;                        /* Pods mapped to it */
     char latest_pod[WORKLOAD_NAME_MAX]; /* the Pod with the newest usage sample */

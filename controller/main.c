@@ -1,0 +1,41 @@
+/* main.c -- snug-controller: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "controller/cli.h"
+
+#ifndef SNUG_VERSION
+#define SNUG_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: snug-controller <command> [flags]\n\n"
+            "commands:\n"
+            "  recommend  print one Recommendation per workload from Prometheus (writes nothing)\n"
+            "  version    print the version\n\n"
+            "Run 'snug-controller <command> --help' for a command's flags.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "recommend") == 0)
+        return cli_recommend_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("snug-controller %s\n", SNUG_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "snug-controller: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
