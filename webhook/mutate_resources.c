@@ -230,8 +230,8 @@ static int64_t strategy_limit(const mut_container *mc, int res, int64_t request)
 
 /* Would maxAllowed lower the limit `lim` below what the recommendation says
  * the container was seen to use? Such a limit would kill (memory) or
- * throttle (cpu) it doing its normal work: none is set, with a warning (the
- * request is still capped). */
+ * throttle (cpu) it doing its normal work: snug sets none (the container
+ * keeps what it has), with a warning; the request is still capped. */
 static bool below_seen_at_max(mut_ctx *x, const mut_container *mc, int res, int64_t lim)
 {
     int64_t hi = mut_amount(&mc->cp.max_allowed, res), seen = observed_floor(mc, res);
@@ -242,7 +242,7 @@ static bool below_seen_at_max(mut_ctx *x, const mut_container *mc, int res, int6
     mut_format(res, hi, a, sizeof(a));
     mut_format(res, seen, b, sizeof(b));
     mut_warn(x,
-             "container %s: no %s limit set: maxAllowed %s is below the %s the recommendation "
+             "container %s: %s limit not set to maxAllowed %s: below the %s the recommendation "
              "says it uses",
              mc->name, mut_res_name(res), a, b);
     return true;

@@ -86,9 +86,17 @@ static const mcase resource_cases[] = {
      {C0 "/requests/cpu=\"8\"", C0 "/requests/memory=16Gi", C0 "/limits=~",
       "W~container app: cpu request 12 lowered to maxAllowed 8",
       "W~container app: memory request 20Gi lowered to maxAllowed 16Gi",
-      "W~container app: no memory limit set: maxAllowed 16Gi is below the 20Gi the "
+      "W~container app: memory limit not set to maxAllowed 16Gi: below the 20Gi the "
       "recommendation says it uses",
       "nW=3"}},
+    {"Always: a user limit stays when maxAllowed is below what was seen",
+     POD1("{name: app, resources: {requests: {memory: 1Gi}, limits: {memory: 30Gi}}}"),
+     "{resources: {apply: Always}, " RES_ONLY "}",
+     REC("target: {memory: 20Gi}"),
+     {NULL},
+     false,
+     {C0 "/requests/memory=16Gi", C0 "/limits/memory=30Gi",
+      "W~container app: memory limit not set to maxAllowed 16Gi: below the 20Gi", "nW=2"}},
     {"maxAllowed at or above what was seen still caps the limit",
      POD1("{name: app}"),
      "{resources: {memoryLimit: {strategy: Ratio, ratio: 2}}, " RES_ONLY "}",
