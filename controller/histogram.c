@@ -166,8 +166,9 @@ double hist_percentile(const histogram *h, double p)
 
     if (hist_empty(h) || !(p >= 0))
         return 0;
+    /* weight a billion times below the total is decayed history, not a value */
     for (unsigned i = 0; i < h->n; i++)
-        if (h->w[i] > 0)
+        if (h->w[i] > h->total * 1e-9)
             top = (int)i;
     if (top < 0)
         return 0;

@@ -61,8 +61,9 @@ unsigned hist_bucket_of(hist_kind kind, double v);
 snug_status hist_add(histogram *h, double value, double weight, double t);
 
 /* The p-th quantile (0 <= p <= 1) of the weighted values, interpolated
- * inside the bucket; p = 1 gives the upper edge of the highest non-empty
- * bucket. 0 when empty. */
+ * inside the bucket; p = 1 gives the upper edge of the highest bucket
+ * holding more than 1e-9 of the weight (decayed-away history does not
+ * count). 0 when empty. */
 double hist_percentile(const histogram *h, double p);
 
 /* The share of the weight at values >= v (interpolated inside v's bucket),

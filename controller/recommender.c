@@ -18,6 +18,7 @@
 #define UPPER_PCT      0.99
 #define SATURATED      0.85 /* usage at this share of the limit is "at the limit" */
 #define CONF_SAMPLES   30.0 /* samples for full confidence from the count alone */
+#define FULL_CONF      0.9  /* history of this share of the window: full confidence */
 
 /* What the window holds, gathered from the daily records. */
 typedef struct wstats {
@@ -159,7 +160,7 @@ static double confidence(const wstats *w)
 {
     double hist = w->t_last > w->t_first ? w->t_last - w->t_first : 0;
     double n = (double)(w->cpu_n > w->mem_n ? w->cpu_n : w->mem_n);
-    double c = hist / w->window;
+    double c = hist / (FULL_CONF * w->window);
 
     if (c > 1)
         c = 1;
@@ -168,9 +169,14 @@ static double confidence(const wstats *w)
     return c;
 }
 
-static double horizon(const wstats *w)
+/* How far ahead a trend is projected: CPU (a typical demand) to half the
+ * window ahead, memory (a peak the Pod must survive) to a whole window ahead,
+ * at most HORIZON_MAX. */
+static double horizon(const wstats *w, bool memory)
 {
-    return w->window / 2 < HORIZON_MAX ? w->window / 2 : HORIZON_MAX;
+    double h = memory ? w->window : w->window / 2;
+
+    return h < HORIZON_MAX ? h : HORIZON_MAX;
 }
 
 /* The p-quantile of CPU demand when usage was capped at `lim`: below the
@@ -237,11 +243,11 @@ static void cpu_raw(const rec_inputs *in, const wstats *w, double widen, raw *r,
     if (pt > phi)
         pt = phi;
     recommender_trend_fit(w->cd_t, w->cd_v, w->n_cd, &tr);
-    f = recommender_trend_factor(&tr, w->cpu_eff_t, w->now + horizon(w));
+    f = recommender_trend_factor(&tr, w->cpu_eff_t, w->now + horizon(w, false));
     if (f > 1.005) {
         out->flags |= REC_TREND;
         reason_add(out, "CPU grows %.1f%%/day: sized for +%.0f%% by %.1f days ahead",
-                   (exp(tr.slope) - 1) * 100, (f - 1) * 100, horizon(w) / DAY);
+                   (exp(tr.slope) - 1) * 100, (f - 1) * 100, horizon(w, false) / DAY);
     }
     throttled(in, w, &pt, &phi, out);
     r->target = pt * m * f;
@@ -270,35 +276,40 @@ static void mem_raw(const histogram *peaks, const rec_inputs *in, const wstats *
     double m = 1 + in->params->safety_margin, p = in->params->memory_percentile;
     double peak = w->use_mem_max, plo = hist_percentile(peaks, LOWER_PCT);
     rec_trend tr;
-    double f, fl, at;
+    double f, fl = 0, at = 0, top = w->use_mem_max;
 
     if (p < 1 && hist_percentile(peaks, p) < peak)
         peak = hist_percentile(peaks, p);
     if (plo > peak)
         plo = peak;
+    if (w->ooms > 0)
+        fl = oom_floor(in, w, &at);
+    *floor_out = fl;
+    if (fl > peak) {
+        /* the kill hid the real peak: it was at least the floor */
+        peak = fl;
+        out->flags |= REC_OOM_BUMP;
+    }
+    if (fl > top)
+        top = fl;
     recommender_trend_fit(w->md_t, w->md_v, w->n_md, &tr);
-    f = recommender_trend_factor(&tr, w->mem_max_t, w->now + horizon(w));
+    f = recommender_trend_factor(&tr, w->mem_max_t, w->now + horizon(w, true));
     if (f > 1.005) {
         out->flags |= REC_TREND;
         reason_add(out, "memory grows %.1f%%/day: sized for +%.0f%% by %.1f days ahead",
-                   (exp(tr.slope) - 1) * 100, (f - 1) * 100, horizon(w) / DAY);
+                   (exp(tr.slope) - 1) * 100, (f - 1) * 100, horizon(w, true) / DAY);
     }
     r->target = peak * m * f;
     r->lower = plo * m * f / widen;
-    r->upper = w->use_mem_max * m * f * widen;
-    *floor_out = 0;
-    if (w->ooms == 0)
-        return;
-    fl = oom_floor(in, w, &at);
-    *floor_out = fl;
-    if (fl > r->target) {
-        char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
+    r->upper = top * m * f * widen;
+    if (out->flags & REC_OOM_BUMP) {
+        char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX], c[QUANTITY_STR_MAX];
 
-        out->flags |= REC_OOM_BUMP;
         mem_format_bytes(mem_up(at), a, sizeof(a));
         mem_format_bytes(mem_up(fl), b, sizeof(b));
-        reason_add(out, "OOM-killed %dx at %s: memory raised to %s", w->ooms, a, b);
-        r->target = fl;
+        mem_format_bytes(mem_up(r->target), c, sizeof(c));
+        reason_add(out, "OOM-killed %dx at %s: peak taken as at least %s, memory raised to %s",
+                   w->ooms, a, b, c);
     }
 }
 

@@ -44,8 +44,8 @@ static fit fit_range(const double *t, const double *v, size_t from, size_t to)
 
 void recommender_trend_fit(const double *t, const double *v, size_t n, rec_trend *out)
 {
-    fit all = fit_range(t, v, 0, n), a, b;
-    size_t half = (n + 1) / 2;
+    fit all = fit_range(t, v, 0, n);
+    size_t k = n / 3 + 1 < 3 ? 3 : n / 3 + 1; /* days per segment */
 
     out->found = false;
     out->slope = all.slope;
@@ -53,10 +53,14 @@ void recommender_trend_fit(const double *t, const double *v, size_t n, rec_trend
     out->days = all.n;
     if (all.n < REC_TREND_MIN_DAYS || all.slope < REC_TREND_MIN_SLOPE || all.r2 < REC_TREND_MIN_R2)
         return;
-    a = fit_range(t, v, 0, half);
-    b = fit_range(t, v, n - half, n);
-    if (a.slope < REC_TREND_HALF_SHARE * all.slope || b.slope < REC_TREND_HALF_SHARE * all.slope)
-        return;
+    /* the first, middle and last few days must each grow: a single step up
+     * (a rollout, a quiet weekend ending) has a flat segment */
+    for (int seg = 0; seg < 3; seg++) {
+        size_t from = seg == 0 ? 0 : seg == 1 ? (n - k) / 2 : n - k;
+
+        if (fit_range(t, v, from, from + k).slope < REC_TREND_SEG_SHARE * all.slope)
+            return;
+    }
     if (all.slope * (t[n - 1] - t[0]) / 86400.0 < log(1.05))
         return;
     out->found = true;

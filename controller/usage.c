@@ -328,7 +328,7 @@ static snug_status usage_chunks(prom_client *pc, feed_ctx *f, snug_err *err)
 
     for (from = o->start; st == SNUG_OK && from < o->end; from += chunk) {
         prom_request rq[2];
-        double to = from + chunk - step < o->end ? from + chunk - step : o->end;
+        double to = from + chunk >= o->end ? o->end : from + chunk - step;
 
         memset(rq, 0, sizeof(rq));
         rq[0] = (prom_request){.query = cpu, .range = true, .start = from, .end = to, .step = step};
