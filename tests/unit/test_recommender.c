@@ -242,7 +242,7 @@ static void test_oom_bump(void)
         const char *at;
     } rows[] = {
         /* ratio branch: 1Gi x 1.2 = 1228.8Mi > 1Gi + 100Mi */
-        {1024 * MIB, (int64_t)ceil(1024 * 1.2 * MI), "1Gi"},
+        {1024 * MIB, 1288490189, "1Gi"},
         /* min branch: 256Mi + 100Mi = 356Mi > 256Mi x 1.2 */
         {256 * MIB, 356 * MIB, "256Mi"},
     };
