@@ -26,9 +26,11 @@
  *    startup, each only when missing, only with a real signal: httpGet on the
  *    first port whose name is in probes.portNames when a path is known (policy
  *    probes.paths, or the Pod annotation snug.dev/probe-path or
- *    snug.dev/probe-path.<container>); else tcpSocket on the first TCP
- *    containerPort; else none. The startup probe is sized from the observed
- *    start time (2x, at least 30 s) or probes.startupSeconds.
+ *    snug.dev/probe-path.<container>); else, for readiness only, tcpSocket
+ *    on the first TCP containerPort (a liveness or startup probe guessed
+ *    from a declared port could restart a healthy container forever); else
+ *    none. The startup probe is sized from the observed start time (2x, at
+ *    least 30 s) or probes.startupSeconds.
  *  - Go runtime (Go containers only: annotation snug.dev/runtime: go on the
  *    Pod, snug.dev/runtime.<container>: go, the recommendation's runtime: go,
  *    or goRuntime.detect: Always): GOMEMLIMIT = floor(memory limit x

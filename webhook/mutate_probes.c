@@ -1,13 +1,19 @@
 /* mutate_probes.c -- liveness, readiness and startup probes, on CREATE only.
  *
  * A probe is added only where the container has none and only with a real
- * signal, so it cannot fail a healthy container:
+ * signal, so it cannot restart a healthy container:
  *  - httpGet on the first TCP port whose name is in probes.portNames (in the
  *    order of that list), by port name, scheme HTTP, when a path is known:
  *    annotation snug.dev/probe-path.<container>, else snug.dev/probe-path,
  *    else the policy's probes.paths (liveness and readiness each, falling
  *    back to the other);
- *  - else tcpSocket on the first TCP containerPort (by name when it has one);
+ *  - else, for readiness only, tcpSocket on the first TCP containerPort (by
+ *    name when it has one). A declared port need not be served on the Pod's
+ *    IP (bound to 127.0.0.1, like an Envoy admin port, or opened only by the
+ *    leader): a TCP liveness or startup probe guessed from it would restart
+ *    the container forever, and a TCP connect says little of liveness anyway
+ *    (the kernel completes it for a hung process); a wrong readiness guess
+ *    only keeps the Pod out of Service endpoints, visibly;
  *  - else nothing.
  * liveness/readiness carry the policy's periodSeconds, timeoutSeconds and
  * failureThreshold; the startup probe (added whenever there is a handler and
@@ -158,8 +164,10 @@ typedef struct probe_plan {
     int period;
 } probe_plan;
 
+/* Add probe `key` unless the container has one: httpGet with `path`, else
+ * (tcp_ok: readiness only) tcpSocket, else none. */
 static snug_status add_probe(mut_ctx *x, mut_container *mc, const probe_plan *pp, const char *key,
-                             const char *path, int failures, dynbuf *added)
+                             const char *path, bool tcp_ok, int failures, dynbuf *added)
 {
     const policy_probes *cfg = &x->pol->probes;
     const port_ref *http = pp->has_http ? &pp->http : NULL;
@@ -168,7 +176,7 @@ static snug_status add_probe(mut_ctx *x, mut_container *mc, const probe_plan *pp
 
     if (mut_get(mc->orig, key) != NULL)
         return SNUG_OK;
-    if (!(http != NULL && path != NULL) && !pp->has_tcp)
+    if (!(http != NULL && path != NULL) && !(tcp_ok && pp->has_tcp))
         return SNUG_OK;
     probe = make_probe(http, path, &pp->tcp, pp->period, cfg->timeout_seconds, failures);
     if (probe == NULL)
@@ -202,14 +210,14 @@ snug_status mut_probes_apply(mut_ctx *x, mut_container *mc)
     if (pp.has_http)
         probe_paths(x, mc, &pp.live_path, &pp.ready_path);
     dynbuf_init(&added, 64);
-    st = add_probe(x, mc, &pp, "livenessProbe", pp.live_path, x->pol->probes.failure_threshold,
-                   &added);
+    st = add_probe(x, mc, &pp, "livenessProbe", pp.live_path, false,
+                   x->pol->probes.failure_threshold, &added);
     if (st == SNUG_OK)
-        st = add_probe(x, mc, &pp, "readinessProbe", pp.ready_path,
+        st = add_probe(x, mc, &pp, "readinessProbe", pp.ready_path, true,
                        x->pol->probes.failure_threshold, &added);
     if (st == SNUG_OK)
         st = add_probe(x, mc, &pp, "startupProbe", pp.live_path ? pp.live_path : pp.ready_path,
-                       startup_failures(x, mc, period), &added);
+                       false, startup_failures(x, mc, period), &added);
     if (st == SNUG_OK && dynbuf_len(&added) > 0)
         mut_detail(mc, "probes %s", dynbuf_str(&added));
     dynbuf_free(&added);

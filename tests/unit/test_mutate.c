@@ -767,10 +767,10 @@ static const mcase container_cases[] = {
      NULL,
      {NULL},
      false,
-     {"/spec/initContainers/0/livenessProbe={\"tcpSocket\":{\"port\":15000},\"periodSeconds\":10,"
+     {"/spec/initContainers/0/readinessProbe={\"tcpSocket\":{\"port\":15000},\"periodSeconds\":10,"
       "\"timeoutSeconds\":2,\"failureThreshold\":3}",
-      "/spec/initContainers/0/startupProbe/failureThreshold=30",
-      "/spec/initContainers/0/resources/requests/cpu=50m", "changed=resources,probes"}},
+      "/spec/initContainers/0/livenessProbe=~", "/spec/initContainers/0/resources/requests/cpu=50m",
+      "changed=resources,probes"}},
     {"ephemeral containers are never touched",
      "{spec: {containers: [{name: app, resources: {requests: {cpu: 1m, memory: 1Mi}, limits: "
      "{memory: 1Mi}}}], ephemeralContainers: [{name: debug, image: busybox}]}}",
@@ -890,10 +890,9 @@ static const mcase mode_cases[] = {
      NULL,
      {NULL},
      false,
-     {"audit", "ops=0", "A/spec/containers/0/livenessProbe/tcpSocket/port=80",
-      "W~snug audit (policy test): would set resources,probes,go-env: app: ",
-      "W~probes liveness+readiness+startup", "W~GOMEMLIMIT=60397977B",
-      "changed=resources,probes,go-env", "nW=1"}},
+     {"audit", "ops=0", "A/spec/containers/0/readinessProbe/tcpSocket/port=80",
+      "W~snug audit (policy test): would set resources,probes,go-env: app: ", "W~probes readiness",
+      "W~GOMEMLIMIT=60397977B", "changed=resources,probes,go-env", "nW=1"}},
     {"Audit gives one warning only",
      "{metadata: {annotations: {snug.dev/mode: audit}}, spec: {containers: [{name: app, "
      "resources: {requests: {cpu: 12x}}}, {name: b}]}}",

@@ -10,6 +10,7 @@
 #define START       "/spec/containers/0/startupProbe"
 #define HTTP(path)  "{\"path\":\"" path "\",\"port\":\"http\",\"scheme\":\"HTTP\"}"
 #define TIMING(f)   "\"periodSeconds\":10,\"timeoutSeconds\":2,\"failureThreshold\":" f
+#define P_PATH      "{probes: {paths: {liveness: /healthz}}, " NO_GO "}"
 #define WITH_ANN(a) "{metadata: {name: p, annotations: {" a "}}, spec: {containers: [{name: app, "
 
 static const mcase probe_cases[] = {
@@ -58,24 +59,34 @@ static const mcase probe_cases[] = {
      NULL,
      {NULL},
      false,
-     {LIVE "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("3") "}",
+     {LIVE "=~", READY "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("3") "}", START "=~",
       "W~container app: probe path \"ping\" does not start with \"/\""}},
-    {"tcpSocket on a named port when no path is known",
+    {"no path known: a tcpSocket readiness probe only, never liveness or startup",
      POD1("{name: app, " HTTP_PORT "}"),
      P_PROBES,
      NULL,
      {NULL},
      false,
-     {LIVE "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("3") "}",
-      READY "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("3") "}",
-      START "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("30") "}"}},
-    {"tcpSocket on a port number",
+     {READY "={\"tcpSocket\":{\"port\":\"http\"}," TIMING("3") "}", LIVE "=~", START "=~",
+      "changed=resources,probes", "nW=0"}},
+    {"a declared port may not be served: no liveness guessed from it",
+     "{spec: {initContainers: [{name: proxy, restartPolicy: Always, ports: [{name: admin, "
+     "containerPort: 15000}]}], containers: [{name: app, ports: [{name: metrics, containerPort: "
+     "9090}]}]}}",
+     P_PROBES,
+     NULL,
+     {NULL},
+     false,
+     {"/spec/initContainers/0/livenessProbe=~", "/spec/initContainers/0/startupProbe=~",
+      "/spec/initContainers/0/readinessProbe/tcpSocket/port=admin", LIVE "=~", START "=~",
+      READY "/tcpSocket/port=metrics"}},
+    {"tcpSocket readiness on a port number",
      POD1("{name: app, ports: [{containerPort: 5432, protocol: TCP}]}"),
      "{probes: {paths: {liveness: /healthz}}, " NO_GO "}",
      NULL,
      {NULL},
      false,
-     {LIVE "/tcpSocket={\"port\":5432}", READY "/tcpSocket={\"port\":5432}"}},
+     {READY "/tcpSocket={\"port\":5432}", LIVE "=~", START "=~"}},
     {"the port follows the order of probes.portNames",
      POD1("{name: app, ports: [{name: metrics, containerPort: 9090}, {name: health, "
           "containerPort: 8081}]}"),
@@ -91,13 +102,13 @@ static const mcase probe_cases[] = {
      {NULL},
      false,
      {LIVE "/httpGet/port=web"}},
-    {"a port not in portNames only gets tcpSocket",
+    {"a port not in portNames only gets a tcpSocket readiness probe",
      POD1("{name: app, ports: [{name: grpc, containerPort: 9000}]}"),
      "{probes: {paths: {liveness: /healthz}}, " NO_GO "}",
      NULL,
      {NULL},
      false,
-     {LIVE "/tcpSocket/port=grpc", LIVE "/httpGet=~"}},
+     {READY "/tcpSocket/port=grpc", READY "/httpGet=~", LIVE "=~"}},
     {"no ports, no probes",
      POD1("{name: app}"),
      "{probes: {paths: {liveness: /healthz}}, " NO_GO "}",
@@ -119,7 +130,7 @@ static const mcase probe_cases[] = {
      NULL,
      {NULL},
      false,
-     {LIVE "/tcpSocket/port=8080"}},
+     {READY "/tcpSocket/port=8080", LIVE "=~"}},
     {"malformed ports are ignored",
      POD1("{name: app, ports: [{name: http}, {containerPort: 70000}, {containerPort: 80.5}, "
           "{containerPort: '80'}, 3]}"),
@@ -141,17 +152,17 @@ static const mcase probe_cases[] = {
      NULL,
      {NULL},
      false,
-     {LIVE "={\"exec\":{\"command\":[\"true\"]}}", READY "/tcpSocket/port=http",
-      START "/tcpSocket/port=http"}},
+     {LIVE "={\"exec\":{\"command\":[\"true\"]}}", READY "/tcpSocket/port=http", START "=~"}},
     {"an existing startupProbe is kept",
-     POD1("{name: app, " HTTP_PORT ", startupProbe: {tcpSocket: {port: 1}}, readinessProbe: "
-          "{tcpSocket: {port: 2}}}"),
+     WITH_ANN("snug.dev/probe-path: /healthz") HTTP_PORT
+     ", startupProbe: {tcpSocket: {port: 1}}, "
+     "readinessProbe: {tcpSocket: {port: 2}}}]}}",
      P_PROBES,
      NULL,
      {NULL},
      false,
      {START "={\"tcpSocket\":{\"port\":1}}", READY "={\"tcpSocket\":{\"port\":2}}",
-      LIVE "/tcpSocket/port=http", "nW=0"}},
+      LIVE "/httpGet=" HTTP("/healthz"), "nW=0"}},
     {"all probes present: nothing to add",
      POD1("{name: app, " HTTP_PORT ", startupProbe: {tcpSocket: {port: 1}}, readinessProbe: "
           "{tcpSocket: {port: 2}}, livenessProbe: {tcpSocket: {port: 3}}, resources: {requests: "
@@ -181,36 +192,37 @@ static const mcase probe_cases[] = {
      NULL,
      {NULL},
      false,
-     {LIVE "=~", "/spec/containers/1/livenessProbe/tcpSocket/port=http"}},
+     {LIVE "=~", "/spec/containers/1/readinessProbe/tcpSocket/port=http"}},
     {"startup budget from a short observed start: at least 30 s",
      POD1("{name: app, " HTTP_PORT "}"),
-     P_PROBES,
+     P_PATH,
      "[{name: app, observed: {startupSeconds: 12}}]",
      {NULL},
      false,
      {START "/failureThreshold=3", START "/periodSeconds=10"}},
     {"startup budget from a long observed start: twice",
      POD1("{name: app, " HTTP_PORT "}"),
-     P_PROBES,
+     P_PATH,
      "[{name: app, observed: {startupSeconds: 100}}]",
      {NULL},
      false,
      {START "/failureThreshold=20"}},
     {"startup budget from probes.startupSeconds, rounded up",
      POD1("{name: app, " HTTP_PORT "}"),
-     "{probes: {periodSeconds: 7, startupSeconds: 100}, " NO_GO "}",
+     "{probes: {paths: {liveness: /healthz}, periodSeconds: 7, startupSeconds: 100}, " NO_GO "}",
      NULL,
      {NULL},
      false,
      {START "/failureThreshold=15", START "/periodSeconds=7", LIVE "/periodSeconds=7"}},
     {"the policy's probe settings",
      POD1("{name: app, " HTTP_PORT "}"),
-     "{probes: {periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 6}, " NO_GO "}",
+     "{probes: {paths: {liveness: /healthz}, periodSeconds: 5, timeoutSeconds: 3, "
+     "failureThreshold: 6}, " NO_GO "}",
      NULL,
      {NULL},
      false,
-     {LIVE "={\"tcpSocket\":{\"port\":\"http\"},\"periodSeconds\":5,\"timeoutSeconds\":3,"
-           "\"failureThreshold\":6}",
+     {LIVE "={\"httpGet\":" HTTP("/healthz") ",\"periodSeconds\":5,\"timeoutSeconds\":3,"
+                                             "\"failureThreshold\":6}",
       READY "/failureThreshold=6", START "/failureThreshold=60"}},
     {"probes in Audit",
      "{metadata: {annotations: {snug.dev/mode: audit}}, spec: {containers: [{name: app, "
@@ -219,8 +231,8 @@ static const mcase probe_cases[] = {
      NULL,
      {NULL},
      false,
-     {"audit", "ops=0", LIVE "=~", "A" LIVE "/tcpSocket/port=http",
-      "W~would set probes: app: probes liveness+readiness+startup", "changed=probes"}},
+     {"audit", "ops=0", LIVE "=~", "A" READY "/tcpSocket/port=http", "A" LIVE "=~",
+      "W~would set probes: app: probes readiness", "changed=probes"}},
 };
 
 static void test_probes(void)
