@@ -22,7 +22,7 @@
  *   POST http://prom:9090/api/v1/query: HTTP 400: query rate(x[5m): bad_data: ...
  *   POST http://prom:9090/api/v1/query: query up: connection refused (4 attempts)
  *   POST http://prom:9090/api/v1/query: HTTP 200: query up: not JSON: <html>...
- *   POST http://prom:9090/api/v1/query: query up: no answer within 30000 ms (timeout, ...)
+ *   POST http://prom:9090/api/v1/query: query up: no answer within 30000 ms, timeout (...)
  * Statuses: SNUG_ERR_INVALID (bad_data: the query is wrong), SNUG_ERR_HTTP
  * (another Prometheus error, or an HTTP error status), SNUG_ERR_PARSE (an
  * empty, non-JSON or malformed answer), SNUG_ERR_UNAUTHORIZED (401/403),

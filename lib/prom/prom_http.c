@@ -299,68 +299,73 @@ static snug_status fail_as(http_ctx *x, prom_fail kind, prom_fail *fail, uint64_
     return st;
 }
 
-static snug_status transport_failure(http_ctx *x, const attempt *a, prom_fail *fail, snug_err *err)
-{
-    prom_stats *s = &x->c->stats;
-    const char *detail = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->rc);
-    const char *u = x->url, *q = x->q;
+/* What a curl failure means: status, kind, counter and the message's words
+ * (curl's own detail follows them in parentheses). */
+typedef struct curl_failure {
+    snug_status st;
+    prom_fail kind;
+    bool timeout; /* counted as errors_timeout, else errors_transport */
+    const char *words;
+} curl_failure;
 
-    if (a->rc == CURLE_ABORTED_BY_CALLBACK || a->aborted)
-        return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_IO, "POST %s: query %s: aborted", u, q));
+static curl_failure classify_curl(const attempt *a)
+{
     switch (a->rc) {
     case CURLE_OPERATION_TIMEDOUT:
-        return fail_as(x, PROM_FAIL_TRANSPORT, fail, &s->errors_timeout,
-                       snug_err_set(err, SNUG_ERR_TIMEOUT,
-                                    "POST %s: query %s: no answer within %d ms (timeout: %s)", u, q,
-                                    x->c->cfg.timeout_ms, detail));
+        return (curl_failure){SNUG_ERR_TIMEOUT, PROM_FAIL_TRANSPORT, true, "timeout"};
     case CURLE_COULDNT_CONNECT:
         if (a->os_errno == ECONNREFUSED)
-            return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-                           snug_err_set(err, SNUG_ERR_IO,
-                                        "POST %s: query %s: connection refused (%s)", u, q,
-                                        detail));
-        return fail_as(
-            x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-            snug_err_set(err, SNUG_ERR_IO, "POST %s: query %s: cannot connect (%s)", u, q, detail));
+            return (curl_failure){SNUG_ERR_IO, PROM_FAIL_FATAL, false, "connection refused"};
+        return (curl_failure){SNUG_ERR_IO, PROM_FAIL_FATAL, false, "cannot connect"};
     case CURLE_COULDNT_RESOLVE_HOST:
-        return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_IO,
-                                    "POST %s: query %s: cannot resolve the host (%s)", u, q,
-                                    detail));
-    case CURLE_WRITE_ERROR:
-        if (a->sink_st == SNUG_ERR_TOO_BIG)
-            return fail_as(x, PROM_FAIL_QUERY, fail, &s->errors_parse,
-                           snug_err_set(err, SNUG_ERR_TOO_BIG,
-                                        "POST %s: query %s: answer larger than %zu bytes "
-                                        "(max_response_bytes)",
-                                        u, q, x->c->cfg.max_response_bytes));
-        return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_NOMEM, "POST %s: query %s: out of memory", u, q));
+        return (curl_failure){SNUG_ERR_IO, PROM_FAIL_FATAL, false, "cannot resolve the host"};
     case CURLE_GOT_NOTHING:
-        return fail_as(x, PROM_FAIL_TRANSPORT, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_IO,
-                                    "POST %s: query %s: the server closed the connection "
-                                    "without answering",
-                                    u, q));
+        return (curl_failure){SNUG_ERR_IO, PROM_FAIL_TRANSPORT, false,
+                              "the server closed the connection without answering"};
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
-        return fail_as(x, PROM_FAIL_TRANSPORT, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_IO, "POST %s: query %s: connection lost (%s)", u,
-                                    q, detail));
+        return (curl_failure){SNUG_ERR_IO, PROM_FAIL_TRANSPORT, false, "connection lost"};
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
-        return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_TLS, "POST %s: query %s: TLS: %s", u, q, detail));
+        return (curl_failure){SNUG_ERR_TLS, PROM_FAIL_FATAL, false, "TLS"};
     default:
-        return fail_as(x, PROM_FAIL_TRANSPORT, fail, &s->errors_transport,
-                       snug_err_set(err, SNUG_ERR_IO, "POST %s: query %s: %s", u, q, detail));
+        return (curl_failure){SNUG_ERR_IO, PROM_FAIL_TRANSPORT, false, "transfer failed"};
     }
+}
+
+static snug_status transport_failure(http_ctx *x, const attempt *a, prom_fail *fail, snug_err *err)
+{
+    prom_stats *s = &x->c->stats;
+    const char *detail = a->errbuf[0] ? a->errbuf : curl_easy_strerror(a->rc);
+    curl_failure f;
+    char what[CURL_ERROR_SIZE + 96];
+
+    if (a->rc == CURLE_ABORTED_BY_CALLBACK || a->aborted)
+        return fail_as(x, PROM_FAIL_FATAL, fail, &s->errors_transport,
+                       snug_err_set(err, SNUG_ERR_IO, "POST %s: query %s: aborted", x->url, x->q));
+    if (a->rc == CURLE_WRITE_ERROR && a->sink_st == SNUG_ERR_TOO_BIG)
+        return fail_as(x, PROM_FAIL_QUERY, fail, &s->errors_parse,
+                       snug_err_set(err, SNUG_ERR_TOO_BIG,
+                                    "POST %s: query %s: answer larger than %zu bytes "
+                                    "(max_response_bytes)",
+                                    x->url, x->q, x->c->cfg.max_response_bytes));
+    if (a->rc == CURLE_WRITE_ERROR)
+        return fail_as(
+            x, PROM_FAIL_FATAL, fail, &s->errors_transport,
+            snug_err_set(err, SNUG_ERR_NOMEM, "POST %s: query %s: out of memory", x->url, x->q));
+    f = classify_curl(a);
+    snprintf(what, sizeof(what), "%s (%s)", f.words, detail);
+    if (f.timeout)
+        return fail_as(x, f.kind, fail, &s->errors_timeout,
+                       snug_err_set(err, f.st, "POST %s: query %s: no answer within %d ms, %s",
+                                    x->url, x->q, x->c->cfg.timeout_ms, what));
+    return fail_as(x, f.kind, fail, &s->errors_transport,
+                   snug_err_set(err, f.st, "POST %s: query %s: %s", x->url, x->q, what));
 }
 
 /* A non-2xx answer that is not a Prometheus error. */

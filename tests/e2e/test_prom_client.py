@@ -416,7 +416,7 @@ def test_timeout(fake, check):
     t0 = time.monotonic()
     _, out = check(fake.url + "/hang", "--timeout-ms", 500, "--retries", 1, "query", "up", ok=False)
     assert out["status"] == "timeout"
-    assert "query up: no answer within 500 ms (timeout" in out["message"]
+    assert "query up: no answer within 500 ms, timeout (" in out["message"]
     assert "(2 attempts)" in out["message"]
     assert out["stats"]["errors_timeout"] == 1 and out["stats"]["retries"] == 1
     assert time.monotonic() - t0 < 5
