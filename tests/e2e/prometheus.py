@@ -20,8 +20,9 @@ query days of exactly known history a second after start.
     Prometheus.backfilled(tmp, series, basic_auth={"alice": "secret"})
 
 Pytest fixture use: create it in a fixture and yield it (it stops on exit);
-if the test runner dies, the kernel kills Prometheus too (PR_SET_PDEATHSIG),
-and an atexit hook stops any still running.
+if the test runner dies, the kernel kills Prometheus too (PR_SET_PDEATHSIG,
+through setpriv; start it from the main thread, as fixtures are), and an
+atexit hook stops any still running.
 
 Timestamps are unix seconds; samples of one series must be in time order
 (promtool refuses out-of-order samples). Prometheus' 5-minute lookback
@@ -199,6 +200,9 @@ def free_port():
         return s.getsockname()[1]
 
 
+SETPRIV = shutil.which("setpriv")
+
+
 def _die_with_parent():
     """preexec_fn: SIGKILL this child when the process that started it dies."""
     try:
@@ -206,6 +210,16 @@ def _die_with_parent():
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def popen_dying_with_parent(args, **kw):
+    """subprocess.Popen(args) that the kernel kills (SIGKILL) when the thread
+    that started it dies: through util-linux setpriv --pdeathsig when
+    installed (no Python code runs between fork and exec), else a
+    preexec_fn calling prctl(PR_SET_PDEATHSIG)."""
+    if SETPRIV:
+        return subprocess.Popen([SETPRIV, "--pdeathsig", "KILL", *args], **kw)
+    return subprocess.Popen(args, preexec_fn=_die_with_parent, **kw)
 
 
 class Prometheus:
@@ -277,8 +291,8 @@ class Prometheus:
                 args += ["--web.external-url=%s/" % self.url,
                          "--web.route-prefix=%s" % self.route_prefix]
             log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            self.proc = popen_dying_with_parent(args, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL)
             log.close()
             _running.add(self)
             try:
