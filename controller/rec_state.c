@@ -259,10 +259,9 @@ void rec_state_add_oom(rec_state *s, double t, int64_t limit_bytes)
         return;
     if (limit_bytes < 0)
         limit_bytes = -1;
-    for (i = 0; i < s->n_ooms; i++)
-        if (s->ooms[i].limit_bytes == limit_bytes && fabs(s->ooms[i].t - t) < 60)
-            return;
     if (s->n_ooms == REC_MAX_OOMS) {
+        if (t < s->ooms[0].t)
+            return;
         memmove(&s->ooms[0], &s->ooms[1], (REC_MAX_OOMS - 1) * sizeof(s->ooms[0]));
         s->n_ooms--;
     }

@@ -76,8 +76,9 @@ void rec_state_add_cpu(rec_state *s, const char *pod, double t, double cores);
 void rec_state_add_memory(rec_state *s, const char *pod, double t, double bytes);
 
 /* An OOM kill at time t while the memory limit was limit_bytes (RES_UNSET
- * when unknown). The same kill reported twice (same limit, within a minute)
- * counts once. */
+ * when unknown). Report each kill once: two kills at the same time (two
+ * Pods, or a counter that rose by 2) are two. The newest REC_MAX_OOMS are
+ * kept. */
 void rec_state_add_oom(rec_state *s, double t, int64_t limit_bytes);
 
 /* CFS counters over an interval ending at t: periods and throttled periods

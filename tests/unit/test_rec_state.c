@@ -98,17 +98,22 @@ static void test_oom_throttling(void)
     const rec_oom *o;
 
     rec_state_add_oom(s, T0 + 100, 512 * (int64_t)MI);
-    rec_state_add_oom(s, T0 + 130, 512 * (int64_t)MI); /* the same kill again */
+    rec_state_add_oom(s, T0 + 100, 512 * (int64_t)MI); /* two kills at once are two */
     rec_state_add_oom(s, T0 + 50, -7);                 /* unknown limit, earlier */
     rec_state_add_oom(s, NAN, 1);
-    CHECK_INT_EQ(rec_state_ooms(s, &o), 2);
+    rec_state_add_oom(s, -1, 1);
+    CHECK_INT_EQ(rec_state_ooms(s, &o), 3);
     CHECK_DBL_NEAR(o[0].t, T0 + 50, 0);
     CHECK_INT_EQ(o[0].limit_bytes, -1);
     CHECK_INT_EQ(o[1].limit_bytes, 512 * (int64_t)MI);
+    CHECK_INT_EQ(o[2].limit_bytes, 512 * (int64_t)MI);
     for (int i = 0; i < 40; i++)
         rec_state_add_oom(s, T0 + 1000 + i * 100, 1);
     CHECK_INT_EQ(rec_state_ooms(s, &o), REC_MAX_OOMS);
     CHECK_DBL_NEAR(o[REC_MAX_OOMS - 1].t, T0 + 1000 + 39 * 100, 0);
+    /* the newest are kept: one older than all of them is dropped */
+    rec_state_add_oom(s, T0, 1);
+    CHECK_DBL_NEAR(o[0].t, T0 + 1000 + 24 * 100, 0);
 
     rec_state_add_throttling(s, T0 + 60, 600, 60);
     rec_state_add_throttling(s, T0 + 120, 600, 900); /* capped at periods */
