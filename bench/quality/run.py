@@ -48,8 +48,6 @@ def parse_args(argv):
     ap.add_argument("--future-days", type=float, help="days scored (default 7; short 1)")
     ap.add_argument("--pods", type=int, help="nominal Pods per workload (default 3; short 1)")
     ap.add_argument("--snug-cmd", help="command for snug-controller (default: $SNUG_BUILD_DIR/snug-controller)")
-    ap.add_argument("--prometheus", default="prometheus", help="prometheus binary")
-    ap.add_argument("--promtool", default="promtool", help="promtool binary")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE ('-': stdout only)")
     ap.add_argument("--workdir", help="keep the OpenMetrics file, blocks and logs here (default: a temp dir, removed)")
     a = ap.parse_args(argv)
@@ -255,10 +253,10 @@ def main(argv):
     timings = {}
     history = int(a.history_days * traces.DAY)
     future = int(a.future_days * traces.DAY)
-    for tool in (a.prometheus, a.promtool):
-        if shutil.which(tool) is None:
-            say("bench/quality: %s not found (Debian package prometheus)" % tool)
-            return 2
+    reason = promserver.missing()
+    if reason:
+        say("bench/quality: %s" % reason)
+        return 2
     snug_cmd = snug_command(a)
     workdir = a.workdir or tempfile.mkdtemp(prefix="snug-quality-")
     os.makedirs(workdir, exist_ok=True)
@@ -272,7 +270,7 @@ def main(argv):
         om = os.path.join(workdir, "history.om")
         n_series, n_samples = openmetrics.write(om, pods, recs_rec, now, history)
         data = os.path.join(workdir, "data")
-        promserver.backfill(a.promtool, om, data)
+        promserver.backfill(om, data)
         if not a.workdir:
             os.unlink(om)
         timings["backfill_s"] = time.monotonic() - t
@@ -280,7 +278,7 @@ def main(argv):
             "seed %d, variant %d" % (len(traces.SHAPES), len(pods), n_series, n_samples, a.history_days,
                                      a.future_days, a.seed, a.variant))
         t = time.monotonic()
-        prom = promserver.Prometheus(a.prometheus, data, workdir).start()
+        prom = promserver.start(data, workdir)
         timings["prometheus_start_s"] = time.monotonic() - t
         say("bench/quality: prometheus %s serving %s" % (prom.url, data))
 
