@@ -48,6 +48,14 @@ static snug_status form_failed(snug_status st, const char *q, snug_err *err)
     return snug_err_set(err, st, "query %s: building the request: %s", brief, snug_status_str(st));
 }
 
+static snug_status merge_failed(snug_status st, const char *q, snug_err *err)
+{
+    char brief[256];
+
+    prom_query_brief(brief, sizeof(brief), q);
+    return snug_err_wrap(err, st, "POST /api/v1/query_range: query %s", brief);
+}
+
 static size_t form_max(const char *q)
 {
     return (q != NULL ? strlen(q) : 0) * 3 + FORM_EXTRA;
@@ -126,8 +134,10 @@ static snug_status range_exec(prom_client *c, const char *q, double start, doubl
         if (st == SNUG_OK && i > 0) {
             st = prom_result_merge(all, part, err);
             /* INVALID: chunks of one query disagree on their type */
-            if (st != SNUG_OK)
+            if (st != SNUG_OK) {
                 *fail = st == SNUG_ERR_NOMEM ? PROM_FAIL_FATAL : PROM_FAIL_TRANSPORT;
+                st = merge_failed(st, q, err);
+            }
         }
         prom_result_free(part);
         part = NULL;

@@ -375,6 +375,11 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
             else:
                 self.server.token_file.write_text("new\n")  # the kubelet rotates it
                 self.send(401, b"Unauthorized", "text/plain")
+        elif mode == "flip":  # a range answer, then a vector: chunks that disagree
+            if n == 1:
+                self.send(200, b'{"status":"success","data":{"resultType":"matrix","result":[]}}')
+            else:
+                self.send(200, OK_ANSWER)
         elif mode == "warn":
             self.send(200, json.dumps({"status": "success", "warnings": ["partial response: store x down"],
                                        "data": {"resultType": "vector", "result": []}}).encode())
@@ -502,6 +507,13 @@ def test_abort_stops_a_request_in_flight(fake, check):
                    "query", "up", ok=False)
     assert out["status"] == "io" and out["message"].endswith("query up: aborted")
     assert time.monotonic() - t0 < 3
+
+
+def test_chunks_of_different_types_are_refused(fake, check):
+    _, out = check(fake.url + "/flip", "--max-points", 2, "range", "up", 0, 180, 60, ok=False)
+    assert out["status"] == "invalid"
+    assert out["message"].startswith("POST /api/v1/query_range: query up: merging query results")
+    assert out["stats"]["queries"] == 2
 
 
 def test_warnings_are_kept_and_logged(fake, check):
