@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "controller/cli.h"
 #include "model/duration.h"
+#include "prom/promql.h"
 
 static void usage(FILE *out)
 {
@@ -171,6 +172,8 @@ static int metric_flag(recommend_opts *o, const char *v)
     for (i = 0; eq != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strlen(keys[i].key) == (size_t)(eq - v) &&
             strncmp(keys[i].key, v, (size_t)(eq - v)) == 0) {
+            if (!promql_name_valid(eq + 1))
+                return bad("--metric %s: \"%s\" is not a valid metric name", v, eq + 1);
             *(const char **)((char *)&o->metrics + keys[i].off) = eq + 1;
             return 0;
         }
@@ -199,6 +202,7 @@ static int at_flag(recommend_opts *o, const char *v)
 
 static int prom_opt(recommend_opts *o, int c, const char *v)
 {
+    snug_err err;
     int64_t n;
 
     switch (c) {
@@ -245,6 +249,9 @@ static int prom_opt(recommend_opts *o, int c, const char *v)
         o->prom.concurrency = (int)n;
         return 0;
     case OPT_PROM_SELECTOR:
+        snug_err_clear(&err);
+        if (promql_extra_check(v, &err) != SNUG_OK)
+            return bad("--prometheus-selector %s: %s", v, err.msg);
         o->metrics.extra = v;
         return 0;
     case OPT_METRIC:

@@ -150,6 +150,10 @@ static snug_status add_object(list_ctx *lc, const kind_def *k, cJSON *obj, snug_
 
     if (ns == NULL || name == NULL || has_controller(obj))
         return SNUG_OK;
+    /* items of a List carry no kind of their own */
+    if (cJSON_GetObjectItemCaseSensitive(obj, "kind") == NULL &&
+        cJSON_AddStringToObject(obj, "kind", k->kind) == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     if (workload_template_find(obj, &t, &terr) != SNUG_OK) {
         snug_log(LOG_WARN, "workloads", "workload skipped", "kind", k->kind, "namespace", ns,
                  "name", name, "error", terr.msg, NULL);
