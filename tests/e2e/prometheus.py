@@ -5,12 +5,15 @@ scrape targets: every sample comes from OpenMetrics text turned into TSDB
 blocks with `promtool tsdb create-blocks-from openmetrics`, so tests can
 query days of exactly known history a second after start.
 
-    from prometheus import Series, Prometheus, missing
+    from prometheus import Series, Prometheus, missing, gauge_samples, counter_samples
 
     reason = missing()                      # None, or why the tests must skip
     series = [
         Series("cpu_seconds_total", {"pod": "web-1"}, [(t, v), ...], kind="counter"),
         Series("memory_bytes", {"pod": "web-1"}, [(t, v), ...]),          # a gauge
+        Series("requests_total", {}, counter_samples(t0, t1, 60, 2.5, resets=[t_restart]),
+               kind="counter"),
+        Series("temp", {}, gauge_samples(t0, t1, 60, lambda t: 20 + t % 7)),
     ]
     with Prometheus.backfilled(tmp_path, series) as prom:
         prom.url                            # http://127.0.0.1:PORT
@@ -96,6 +99,23 @@ class Series:
     @property
     def family(self):
         return self.name[: -len("_total")] if self.kind == "counter" else self.name
+
+
+def gauge_samples(start, end, step, fn):
+    """[(t, fn(t))] for t = start, start+step, ..., <= end."""
+    return [(t, fn(t)) for t in range(int(start), int(end) + 1, int(step))]
+
+
+def counter_samples(start, end, step, per_second, resets=()):
+    """A counter growing by per_second * step each step from per_second *
+    step at `start`; at each time in `resets` it restarts (its value there
+    is one step's growth), as a restarted process's counter does."""
+    out, value, restarts = [], 0.0, set(int(r) for r in resets)
+    for t in range(int(start), int(end) + 1, int(step)):
+        value = 0.0 if t in restarts else value
+        value += per_second * step
+        out.append((t, value))
+    return out
 
 
 def _value(v):

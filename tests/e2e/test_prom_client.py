@@ -24,7 +24,7 @@ import time
 import pytest
 
 import prometheus
-from prometheus import Prometheus, Series
+from prometheus import Prometheus, Series, counter_samples
 
 pytestmark = pytest.mark.skipif(prometheus.missing() is not None,
                                 reason=prometheus.missing() or "")
@@ -52,6 +52,8 @@ def cpu(t):
 
 
 def history():
+    assert counter_samples(START, NOW, MINUTE, 1.0, resets=[RESET]) == [
+        (t, cpu(t)) for t in range(START, NOW + 1, MINUTE)]
     times = range(START, NOW + 1, MINUTE)
     last_hour = range(NOW - 3600, NOW + 1, MINUTE)
     return [
@@ -59,8 +61,8 @@ def history():
                [(t, mem(p, t)) for t in times])
         for p in ("web-1", "web-2")
     ] + [
-        Series("e2e_cpu_seconds_total", {"pod": "web-1"}, [(t, cpu(t)) for t in times],
-               kind="counter"),
+        Series("e2e_cpu_seconds_total", {"pod": "web-1"},
+               counter_samples(START, NOW, MINUTE, 1.0, resets=[RESET]), kind="counter"),
         Series("e2e_special", {"kind": "nan"}, [(t, math.nan) for t in last_hour]),
         Series("e2e_special", {"kind": "inf"}, [(t, math.inf) for t in last_hour]),
         Series("e2e_special", {"kind": "neginf"}, [(t, -math.inf) for t in last_hour]),
