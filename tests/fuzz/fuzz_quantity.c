@@ -19,9 +19,9 @@
  *
  * Build and run: scripts/fuzz.sh 60 quantity, or
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *     -I/usr/include/cjson lib/base/status.c lib/base/dynbuf.c lib/base/log.c lib/model/quantity.c \
- *     lib/model/gosize.c tests/fuzz/fuzz_quantity.c -lcjson -lpthread -lm -o /tmp/fq
- *   /tmp/fq -max_total_time=60 tests/fuzz/corpus_quantity
+ *     -I/usr/include/cjson lib/base/status.c lib/base/dynbuf.c lib/base/log.c lib/model/quantity.c
+ * \ lib/model/gosize.c tests/fuzz/fuzz_quantity.c -lcjson -lpthread -lm -o /tmp/fq /tmp/fq
+ * -max_total_time=60 tests/fuzz/corpus_quantity
  */
 #include <math.h>
 #include <stddef.h>
