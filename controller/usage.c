@@ -105,6 +105,15 @@ static int step_of(const usage_opts *o)
     return o->step > 0 ? o->step : 60;
 }
 
+/* Seconds per point of the hourly queries (OOM kills, throttling): an hour,
+ * or the whole window when it is shorter (a steady pass of the operator). */
+static int coarse_step_of(const usage_opts *o)
+{
+    int w = window_seconds(o);
+
+    return w < HOUR ? w : HOUR;
+}
+
 static int rate_window_of(const usage_opts *o)
 {
     int r = o->rate_window > 0 ? o->rate_window : 5 * step_of(o);
@@ -153,7 +162,7 @@ static snug_status plan_build(q_plan *p, const usage_opts *o, const char *ns, sn
     int w = window_seconds(o);
 
     snprintf(post_w, sizeof(post_w), "[%ds]))", w);
-    snprintf(post_h, sizeof(post_h), "[%ds]))", HOUR);
+    snprintf(post_h, sizeof(post_h), "[%ds]))", coarse_step_of(o));
 #define B(k, pre, metric, more, n, cont, post)                                                     \
     if (st == SNUG_OK)                                                                             \
     st = build(&p->text[k], o, pre, metric, ns, more, n, cont, post, err)
@@ -192,9 +201,11 @@ static void plan_requests(q_plan *p, const usage_opts *o)
             r->time = o->end;
         } else {
             r->range = true;
-            r->start = o->start + HOUR;
+            r->start = o->start + coarse_step_of(o);
             r->end = o->end;
-            r->step = HOUR;
+            r->step = coarse_step_of(o);
+            if (r->start > r->end)
+                r->start = r->end;
         }
     }
 }
@@ -234,6 +245,12 @@ typedef struct feed_ctx {
     usage_result *res;
 } feed_ctx;
 
+/* The namespace a series is about: the one asked for, else its label. */
+static const char *series_ns(const feed_ctx *f, const prom_series *s)
+{
+    return f->ns != NULL ? f->ns : prom_series_label(s, "namespace");
+}
+
 /* The container a series is about; NULL when its Pod is not sized. */
 static snug_status series_container(feed_ctx *f, const prom_series *s, bool add, workload **wout,
                                     wl_container **out, snug_err *err)
@@ -245,10 +262,12 @@ static snug_status series_container(feed_ctx *f, const prom_series *s, bool add,
 
     *out = NULL;
     *wout = NULL;
-    if (pod == NULL || cname == NULL || cname[0] == '\0' || strcmp(cname, "POD") == 0)
+    const char *ns = series_ns(f, s);
+
+    if (ns == NULL || pod == NULL || cname == NULL || cname[0] == '\0' || strcmp(cname, "POD") == 0)
         return SNUG_OK;
-    wlset_pod_workload(f->set, f->ns, pod, &known);
-    st = owner_resolve(f->owners, f->set, add, f->ns, pod, &w, err);
+    wlset_pod_workload(f->set, ns, pod, &known);
+    st = owner_resolve(f->owners, f->set, add, ns, pod, &w, err);
     if (st != SNUG_OK)
         return st;
     if (w != NULL && !w->from_api && w->pol == NULL && f->o->add_workloads)
@@ -353,21 +372,25 @@ static snug_status usage_chunks(prom_client *pc, feed_ctx *f, snug_err *err)
 
 /* ---- throttling, OOM kills, resources, Go ----------------------------------- */
 
+#define KEY_MAX (4 * WORKLOAD_NAME_MAX)
+
+/* "ns\x1fpod\x1fcontainer\x1fextra" of a series (its namespace label). */
 static bool key_pc(char *buf, size_t cap, const prom_series *s, const char *extra)
 {
-    const char *pod = prom_series_label(s, "pod"), *c = prom_series_label(s, "container");
+    const char *ns = prom_series_label(s, "namespace"), *pod = prom_series_label(s, "pod");
+    const char *c = prom_series_label(s, "container");
     int n;
 
-    if (pod == NULL || c == NULL)
+    if (ns == NULL || pod == NULL || c == NULL)
         return false;
-    n = snprintf(buf, cap, "%s\x1f%s\x1f%s", pod, c, extra ? extra : "");
+    n = snprintf(buf, cap, "%s\x1f%s\x1f%s\x1f%s", ns, pod, c, extra ? extra : "");
     return n > 0 && (size_t)n < cap;
 }
 
 /* Index the series of r by pod/container[/resource] (values: the series). */
 static snug_status index_series(strmap *m, const prom_result *r, const char *label, snug_err *err)
 {
-    char key[3 * WORKLOAD_NAME_MAX];
+    char key[KEY_MAX];
     size_t i;
 
     for (i = 0; r != NULL && i < r->n_series; i++) {
@@ -384,7 +407,7 @@ static snug_status index_series(strmap *m, const prom_result *r, const char *lab
 static snug_status feed_throttling(feed_ctx *f, const prom_result *periods,
                                    const prom_result *throttled, snug_err *err)
 {
-    char key[3 * WORKLOAD_NAME_MAX];
+    char key[KEY_MAX];
     strmap *by = strmap_new(NULL);
     size_t i, j, k;
     snug_status st;
@@ -422,11 +445,12 @@ static snug_status feed_throttling(feed_ctx *f, const prom_result *periods,
 }
 
 /* The value of pod/container/resource in an indexed resources result. */
-static double resource_value(const strmap *m, const char *pod, const char *c, const char *res)
+static double resource_value(const strmap *m, const char *ns, const char *pod, const char *c,
+                             const char *res)
 {
-    char key[3 * WORKLOAD_NAME_MAX];
+    char key[KEY_MAX];
     const prom_series *s;
-    int n = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", pod, c, res);
+    int n = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s", ns, pod, c, res);
 
     if (n < 0 || (size_t)n >= sizeof(key))
         return NAN;
@@ -455,7 +479,7 @@ static int64_t bytes_or_unset(double v)
 static snug_status feed_oom(feed_ctx *f, const prom_result *oom, const prom_result *last,
                             const strmap *limits, snug_err *err)
 {
-    char key[3 * WORKLOAD_NAME_MAX];
+    char key[KEY_MAX];
     strmap *seen = strmap_new(NULL);
     size_t i, j;
     snug_status st = seen ? SNUG_OK : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
@@ -474,8 +498,8 @@ static snug_status feed_oom(feed_ctx *f, const prom_result *oom, const prom_resu
             if (!sample_ok(v) || v < 0.5)
                 continue;
             record_oom(c, s->samples[j].t, (int64_t)llround(v),
-                       bytes_or_unset(
-                           resource_value(limits, prom_series_label(s, "pod"), c->name, "memory")));
+                       bytes_or_unset(resource_value(limits, w->ns, prom_series_label(s, "pod"),
+                                                     c->name, "memory")));
             st = strmap_put(seen, key, c);
         }
     }
@@ -490,7 +514,7 @@ static snug_status feed_oom(feed_ctx *f, const prom_result *oom, const prom_resu
         for (j = 0; j < s->n_samples; j++) {
             if (sample_ok(s->samples[j].v) && s->samples[j].v >= 1) {
                 record_oom(c, s->samples[j].t, 1,
-                           bytes_or_unset(resource_value(limits, prom_series_label(s, "pod"),
+                           bytes_or_unset(resource_value(limits, w->ns, prom_series_label(s, "pod"),
                                                          c->name, "memory")));
                 break;
             }
@@ -509,25 +533,26 @@ static int64_t milli_or_unset(double cores)
 /* Without the API server: the current requests and limits are those of the
  * Pod with the newest usage sample. */
 static void fill_resources(wlset *set, const char *ns, const strmap *req, const strmap *lim)
+
 {
     size_t i, j;
 
     for (i = 0; i < set->n; i++) {
         workload *w = set->items[i];
 
-        if (w->from_api || strcmp(w->ns, ns) != 0 || w->latest_pod[0] == '\0')
+        if (w->from_api || (ns != NULL && strcmp(w->ns, ns) != 0) || w->latest_pod[0] == '\0')
             continue;
         for (j = 0; j < w->n_cs; j++) {
             wl_container *c = w->cs[j];
 
             c->requests.cpu_milli =
-                milli_or_unset(resource_value(req, w->latest_pod, c->name, "cpu"));
+                milli_or_unset(resource_value(req, w->ns, w->latest_pod, c->name, "cpu"));
             c->requests.mem_bytes =
-                bytes_or_unset(resource_value(req, w->latest_pod, c->name, "memory"));
+                bytes_or_unset(resource_value(req, w->ns, w->latest_pod, c->name, "memory"));
             c->limits.cpu_milli =
-                milli_or_unset(resource_value(lim, w->latest_pod, c->name, "cpu"));
+                milli_or_unset(resource_value(lim, w->ns, w->latest_pod, c->name, "cpu"));
             c->limits.mem_bytes =
-                bytes_or_unset(resource_value(lim, w->latest_pod, c->name, "memory"));
+                bytes_or_unset(resource_value(lim, w->ns, w->latest_pod, c->name, "memory"));
         }
     }
 }
@@ -562,9 +587,9 @@ static snug_status feed_go(feed_ctx *f, const prom_result *r, snug_err *err)
         workload *w = NULL;
         wl_container *c;
 
-        if (pod == NULL)
+        if (pod == NULL || series_ns(f, s) == NULL)
             continue;
-        st = owner_resolve(f->owners, f->set, false, f->ns, pod, &w, err);
+        st = owner_resolve(f->owners, f->set, false, series_ns(f, s), pod, &w, err);
         if (w == NULL)
             continue;
         if (cname != NULL && cname[0] != '\0') {

@@ -54,6 +54,7 @@ typedef struct workload {
                                 to one stays valid as others are added */
     size_t n_cs;
     size_t pods;                        /* Pods mapped to it */
+    unsigned seen;                      /* the operator pass that last saw it in the cluster */
     char latest_pod[WORKLOAD_NAME_MAX]; /* the Pod with the newest usage sample */
     double latest_t;                    /* that sample's time */
 } workload;

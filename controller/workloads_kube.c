@@ -3,6 +3,7 @@
 #include "controller/workloads_kube.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,7 +11,6 @@
 #include "json/jsonfield.h"
 #include "kube/kube_objects.h"
 #include "model/quantity.h"
-#include "model/workload_template.h"
 
 #define MODE_KEY    "snug.dev/mode"
 #define RUNTIME_KEY "snug.dev/runtime"
@@ -118,18 +118,14 @@ static snug_status add_containers(workload *w, const cJSON *pod, snug_err *err)
     return SNUG_OK;
 }
 
-typedef struct list_ctx {
-    const policy_set *pols;
-    const cJSON *ns_list; /* the Namespace List (items with labels) */
-    wlset *set;
-    size_t skipped;
-} list_ctx;
-
-static const cJSON *ns_labels(const cJSON *ns_list, const char *ns)
+static const cJSON *ns_labels(const cJSON *namespaces, const char *ns)
 {
+    const cJSON *items = cJSON_IsArray(namespaces)
+                             ? namespaces
+                             : cJSON_GetObjectItemCaseSensitive(namespaces, "items");
     const cJSON *item;
 
-    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(ns_list, "items"))
+    cJSON_ArrayForEach(item, items)
     {
         const cJSON *name = meta_field(item, "name");
 
@@ -139,45 +135,68 @@ static const cJSON *ns_labels(const cJSON *ns_list, const char *ns)
     return NULL;
 }
 
-static snug_status add_object(list_ctx *lc, const kind_def *k, cJSON *obj, snug_err *err)
+/* The Pod template of a workload object of `kind` (the object itself for a
+ * Pod); NULL when the path to it is broken. */
+static const cJSON *pod_template(const char *kind, const cJSON *obj)
+{
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec"), *t;
+
+    if (strcmp(kind, "Pod") == 0)
+        return cJSON_IsObject(spec) ? obj : NULL;
+    if (strcmp(kind, "CronJob") == 0) {
+        spec = cJSON_GetObjectItemCaseSensitive(spec, "jobTemplate");
+        spec = cJSON_GetObjectItemCaseSensitive(spec, "spec");
+    }
+    t = cJSON_GetObjectItemCaseSensitive(spec, "template");
+    return cJSON_IsObject(t) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(t, "spec")) ? t
+                                                                                            : NULL;
+}
+
+/* Containers of the template are current; others (an earlier template's)
+ * keep their state but are not sized. */
+static void containers_reset(workload *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->n_cs; i++)
+        w->cs[i]->in_template = false;
+}
+
+snug_status workloads_add_object(wl_kube_ctx *lc, const char *kind, const cJSON *obj, snug_err *err)
 {
     const char *ns = kube_obj_namespace(obj), *name = kube_obj_name(obj);
-    const cJSON *uid = meta_field(obj, "uid");
-    workload_template t;
+    const cJSON *uid = meta_field(obj, "uid"), *pod = pod_template(kind, obj);
     workload *w;
-    snug_err terr;
     snug_status st;
 
     if (ns == NULL || name == NULL || has_controller(obj))
         return SNUG_OK;
-    /* items of a List carry no kind of their own */
-    if (cJSON_GetObjectItemCaseSensitive(obj, "kind") == NULL &&
-        cJSON_AddStringToObject(obj, "kind", k->kind) == NULL)
-        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-    if (workload_template_find(obj, &t, &terr) != SNUG_OK) {
-        snug_log(LOG_WARN, "workloads", "workload skipped", "kind", k->kind, "namespace", ns,
-                 "name", name, "error", terr.msg, NULL);
+    if (pod == NULL) {
+        snug_log(LOG_WARN, "workloads", "workload skipped: no Pod template", "kind", kind,
+                 "namespace", ns, "name", name, NULL);
         return SNUG_OK;
     }
-    st = wlset_add(lc->set, ns, k->kind, name, &w, err);
+    st = wlset_add(lc->set, ns, kind, name, &w, err);
     if (st != SNUG_OK)
         return st;
     w->from_api = true;
-    if (cJSON_IsString(uid) && w->uid == NULL)
-        w->uid = strdup(uid->valuestring);
+    w->seen = lc->pass;
+    free(w->uid);
+    w->uid = cJSON_IsString(uid) ? strdup(uid->valuestring) : NULL;
     w->opted_out = workloads_opted_out(meta_field(obj, "annotations")) ||
                    workloads_opted_out(meta_field(obj, "labels")) ||
-                   workloads_opted_out(meta_field(t.pod, "annotations")) ||
-                   workloads_opted_out(meta_field(t.pod, "labels"));
-    w->pol = policy_set_select(lc->pols, meta_field(t.pod, "labels"), ns_labels(lc->ns_list, ns));
+                   workloads_opted_out(meta_field(pod, "annotations")) ||
+                   workloads_opted_out(meta_field(pod, "labels"));
+    w->pol = policy_set_select(lc->pols, meta_field(pod, "labels"), ns_labels(lc->namespaces, ns));
     if (w->pol != NULL && w->pol->mode == POLICY_MODE_OFF)
         w->pol = NULL;
     if (w->pol == NULL || w->opted_out)
         lc->skipped++;
-    return add_containers(w, t.pod, err);
+    containers_reset(w);
+    return add_containers(w, pod, err);
 }
 
-static snug_status list_kind(kube_client *kc, list_ctx *lc, const kind_def *k, const char *ns,
+static snug_status list_kind(kube_client *kc, wl_kube_ctx *lc, const kind_def *k, const char *ns,
                              const char *selector, snug_err *err)
 {
     kube_list_opts lo = {.label_selector = selector};
@@ -191,7 +210,7 @@ static snug_status list_kind(kube_client *kc, list_ctx *lc, const kind_def *k, c
     items = st == SNUG_OK ? cJSON_GetObjectItemCaseSensitive(list, "items") : NULL;
     cJSON_ArrayForEach(item, items)
     {
-        st = add_object(lc, k, item, err);
+        st = workloads_add_object(lc, k->kind, item, err);
         if (st != SNUG_OK)
             break;
     }
@@ -202,7 +221,7 @@ static snug_status list_kind(kube_client *kc, list_ctx *lc, const kind_def *k, c
 snug_status workloads_from_kube(kube_client *kc, const wl_kube_opts *o, const policy_set *pols,
                                 wlset *set, size_t *skipped, snug_err *err)
 {
-    list_ctx lc = {pols, NULL, set, 0};
+    wl_kube_ctx lc = {pols, NULL, set, 0, 0};
     cJSON *ns_list = NULL;
     size_t i, j, n_ns = o->n_namespaces ? o->n_namespaces : 1;
     snug_status st = kube_list(kc, &namespaces_res, NULL, NULL, &ns_list, NULL, err);
@@ -213,7 +232,7 @@ snug_status workloads_from_kube(kube_client *kc, const wl_kube_opts *o, const po
                  err ? err->msg : "", NULL);
         st = SNUG_OK;
     }
-    lc.ns_list = ns_list;
+    lc.namespaces = ns_list;
     for (i = 0; st == SNUG_OK && i < n_ns; i++) {
         const char *ns = o->n_namespaces ? o->namespaces[i] : NULL;
 

@@ -34,6 +34,24 @@ typedef struct wl_kube_opts {
 snug_status workloads_from_kube(kube_client *kc, const wl_kube_opts *o, const policy_set *pols,
                                 wlset *set, size_t *skipped, snug_err *err);
 
+/* Adding workload objects one by one (the operator, from its informers). */
+typedef struct wl_kube_ctx {
+    const policy_set *pols;  /* the policies to pick from */
+    const cJSON *namespaces; /* Namespace objects (an array, or a List): their labels */
+    wlset *set;
+    size_t skipped; /* out: workloads no policy sizes or that opted out */
+    unsigned pass;  /* stored in w->seen */
+} wl_kube_ctx;
+
+/* Add (or refresh) the workload that `obj` of `kind` ("Deployment", ...,
+ * "Pod") is: its uid, opt-out, policy and template containers (those not in
+ * the template any more keep their state with in_template false). Objects
+ * with a controller owner (a CronJob's Job, a ReplicaSet's Pod) are not
+ * workloads and are skipped, as are objects without a Pod template
+ * (logged). obj is not changed. */
+snug_status workloads_add_object(wl_kube_ctx *lc, const char *kind, const cJSON *obj,
+                                 snug_err *err);
+
 /* The SizingPolicies of the cluster into a new set (*out NULL and SNUG_OK
  * when the CRD is not installed). */
 snug_status workloads_kube_policies(kube_client *kc, policy_set **out, snug_err *err);

@@ -17,6 +17,8 @@ struct kube_informer {
     kube_resource res; /* points at the strings above */
     long page_size, watch_timeout_s;
     kube_store *store;
+    void (*transform)(cJSON *obj, void *ud);
+    void *transform_ud;
     kube_backoff backoff;
     unsigned seed;
 
@@ -94,6 +96,8 @@ snug_status kube_informer_new(const kube_client *proto, const kube_informer_opts
         goto fail;
     kube_client_set_abort(inf->client, &inf->stop);
     inf->page_size = opts->page_size;
+    inf->transform = opts->transform;
+    inf->transform_ud = opts->transform_ud;
     inf->watch_timeout_s =
         opts->watch_timeout_s > 0 ? opts->watch_timeout_s : KUBE_DEFAULT_WATCH_TIMEOUT_S;
     kube_backoff_init(&inf->backoff,
@@ -137,6 +141,18 @@ char *kube_informer_resource_version(kube_informer *inf)
 
 /* ---- list -------------------------------------------------------------------------- */
 
+static void transform_all(kube_informer *inf, cJSON *items)
+{
+    cJSON *item;
+
+    if (inf->transform == NULL)
+        return;
+    cJSON_ArrayForEach(item, items)
+    {
+        inf->transform(item, inf->transform_ud);
+    }
+}
+
 static snug_status informer_list(kube_informer *inf, snug_err *err)
 {
     kube_list_opts lo;
@@ -154,6 +170,7 @@ static snug_status informer_list(kube_informer *inf, snug_err *err)
         return st;
     /* The list's version must outlive the list (its items move out). */
     rv = kube_obj_resource_version(list) ? strdup(kube_obj_resource_version(list)) : NULL;
+    transform_all(inf, cJSON_GetObjectItemCaseSensitive(list, "items"));
     st = kube_store_replace(inf->store, cJSON_GetObjectItemCaseSensitive(list, "items"), err);
     cJSON_Delete(list);
     if (st == SNUG_OK) {
@@ -185,7 +202,11 @@ static int informer_event(kube_watch_type type, cJSON **object, void *ud)
     if (type == KUBE_WATCH_DELETED) {
         if (kube_store_remove(inf->store, obj, &err) != SNUG_OK)
             snug_log(LOG_WARN, "kube", "informer: bad DELETED event", "error", err.msg, NULL);
-    } else if (kube_store_upsert(inf->store, obj, &err) != SNUG_OK) {
+    } else {
+        if (inf->transform != NULL)
+            inf->transform(obj, inf->transform_ud);
+        if (kube_store_upsert(inf->store, obj, &err) == SNUG_OK)
+            return stopping(inf);
         snug_log(LOG_WARN, "kube", "informer: bad watch event", "error", err.msg, NULL);
     }
     return stopping(inf);

@@ -48,6 +48,11 @@ typedef struct kube_informer_opts {
     long backoff_min_ms;        /* 0: 200 */
     long backoff_max_ms;        /* 0: 30000 */
     kube_store_handlers handlers;
+    /* Called on every object before the store keeps it (list items and
+     * watch events alike; may be NULL): prune it in place to the fields the
+     * caller reads, so the cache does not grow with the size of specs. */
+    void (*transform)(cJSON *obj, void *ud);
+    void *transform_ud;
 } kube_informer_opts;
 
 typedef struct kube_informer_stats {
