@@ -9,9 +9,12 @@
 /* Largest exponent (in half-lives past ref) before ref is moved forward:
  * 2^40 per sample keeps float sums of millions of samples finite. */
 #define HIST_MAX_EXP   40.0
-#define HIST_MIN_EXP   (-120.0)
+#define HIST_MIN_EXP   (-90.0) /* 2^-90 ~ 8e-28: above HIST_MIN_SCALE */
 #define HIST_Q_MAX     65535u
 #define HIST_MAX_HLIFE (10.0 * 365 * 86400)
+/* weights are 2^(age / half-life) per sample, under 2^40 x 10^9 samples */
+#define HIST_MIN_SCALE 1e-30f
+#define HIST_MAX_SCALE 1e24f
 
 typedef struct hist_layout {
     double first_edge;
@@ -148,7 +151,7 @@ snug_status hist_add(histogram *h, double value, double weight, double t)
         move_ref(h, floor(t));
         e = (t - h->ref) / h->half_life;
     }
-    if (e < HIST_MIN_EXP)
+    if (e < HIST_MIN_EXP || weight * exp2(e) < HIST_MIN_SCALE)
         return SNUG_OK;
     b = hist_bucket_of(h->kind, value);
     st = cover(h, b);
@@ -275,6 +278,11 @@ snug_status hist_merge(histogram *dst, const histogram *src, snug_err *err)
     return SNUG_OK;
 }
 
+static uint64_t quantise(float w, float max)
+{
+    return (uint64_t)lround((double)w / max * HIST_Q_MAX);
+}
+
 snug_status hist_encode(const histogram *h, dynbuf *out)
 {
     unsigned first = 0, last = 0;
@@ -282,15 +290,18 @@ snug_status hist_encode(const histogram *h, dynbuf *out)
     float max = 0;
     snug_status st;
 
-    for (unsigned i = 0; i < h->n; i++) {
-        if (h->w[i] <= 0)
+    for (unsigned i = 0; i < h->n; i++)
+        if (h->w[i] > max)
+            max = h->w[i];
+    /* the range is what survives quantisation, so that loading and saving
+     * again gives the same bytes */
+    for (unsigned i = 0; max > 0 && i < h->n; i++) {
+        if (quantise(h->w[i], max) == 0)
             continue;
         if (!any)
             first = i;
         any = true;
         last = i;
-        if (h->w[i] > max)
-            max = h->w[i];
     }
     st = recb_put_u8(out, (uint8_t)h->kind);
     if (st == SNUG_OK)
@@ -305,7 +316,7 @@ snug_status hist_encode(const histogram *h, dynbuf *out)
         return st;
     st = recb_put_f32(out, max);
     for (unsigned i = first; i <= last && st == SNUG_OK; i++)
-        st = recb_put_uvar(out, (uint64_t)lround((double)h->w[i] / max * HIST_Q_MAX));
+        st = recb_put_uvar(out, quantise(h->w[i], max));
     return st;
 }
 
@@ -350,7 +361,7 @@ snug_status hist_decode(rec_reader *r, hist_kind want, const char *what, histogr
         goto bad;
     if (n == 0)
         return SNUG_OK;
-    if (!recb_get_f32(r, &max) || !isfinite(max) || !(max > 0)) {
+    if (!recb_get_f32(r, &max) || !(max >= HIST_MIN_SCALE) || !(max <= HIST_MAX_SCALE)) {
         why = "bad scale";
         goto bad;
     }
