@@ -23,7 +23,8 @@
  * usage exits 2.
  *
  * Options: --token-file F, --token T, --basic-user U, --basic-password-file F,
- * --header "Name: value" (repeatable), --ca-file F, --insecure, --timeout-ms N,
+ * --header "Name: value" (repeatable), --ca-file F, --client-cert F, --client-key F,
+ * --insecure, --timeout-ms N,
  * --retries N, --max-bytes N, --concurrency N, --max-points N,
  * --abort-after-ms N (raise the abort flag from another thread), --log-level L.
  */
@@ -334,6 +335,10 @@ static int parse_options(int argc, char **argv, prom_config *cfg, const char **h
             headers[cfg->n_headers++] = v;
         else if (strcmp(o, "--ca-file") == 0)
             cfg->ca_file = v;
+        else if (strcmp(o, "--client-cert") == 0)
+            cfg->client_cert = v;
+        else if (strcmp(o, "--client-key") == 0)
+            cfg->client_key = v;
         else if (strcmp(o, "--timeout-ms") == 0)
             cfg->timeout_ms = (int)num_arg(v);
         else if (strcmp(o, "--retries") == 0)

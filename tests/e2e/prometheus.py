@@ -42,6 +42,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -212,6 +213,36 @@ def bcrypt_hash(password):
     return None
 
 
+# ---------------------------------------------------------------- TLS --
+def make_tls_files(directory):
+    """A throw-away CA, a server certificate for 127.0.0.1/localhost and a
+    client certificate (EC P-256, 2 days), made with the openssl CLI.
+    Returns {"ca", "server_cert", "server_key", "client_cert", "client_key"}
+    (paths as str)."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+
+    run("req", "-x509", *key, "-keyout", d / "ca.key", "-out", d / "ca.crt", "-days", "2",
+        "-subj", "/CN=snug-e2e-ca")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                 "extendedKeyUsage=serverAuth"),
+                      ("client", "extendedKeyUsage=clientAuth")):
+        (d / (name + ".ext")).write_text(ext + "\n")
+        run("req", *key, "-keyout", d / (name + ".key"), "-out", d / (name + ".csr"),
+            "-subj", "/CN=snug-e2e-" + name)
+        run("x509", "-req", "-in", d / (name + ".csr"), "-CA", d / "ca.crt", "-CAkey",
+            d / "ca.key", "-CAcreateserial", "-out", d / (name + ".crt"), "-days", "2",
+            "-extfile", d / (name + ".ext"))
+    return {"ca": str(d / "ca.crt"), "server_cert": str(d / "server.crt"),
+            "server_key": str(d / "server.key"), "client_cert": str(d / "client.crt"),
+            "client_key": str(d / "client.key")}
+
+
 # ---------------------------------------------------------------- the server --
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
@@ -249,16 +280,20 @@ class Prometheus:
     basic_auth: {user: password}: every request needs basic auth
     (--web.config.file with bcrypt hashes; raises RuntimeError when no
     bcrypt is available: check bcrypt_hash("x") first to skip).
+    tls: make_tls_files() output: serve HTTPS (url starts https://);
+    with require_client_cert, clients must show a certificate of that CA.
     Attributes after start(): url, port, log_path, auth (user, password)."""
 
     def __init__(self, data_dir, work_dir, route_prefix=None, basic_auth=None,
-                 retention="3650d", extra_args=()):
+                 retention="3650d", extra_args=(), tls=None, require_client_cert=False):
         self.data_dir = Path(data_dir)
         self.work_dir = Path(work_dir)
         self.route_prefix = ("/" + route_prefix.strip("/")) if route_prefix else ""
         self.basic_auth = dict(basic_auth or {})
         self.retention = retention
         self.extra_args = list(extra_args)
+        self.tls = tls
+        self.require_client_cert = require_client_cert
         self.proc = None
         self.port = None
         self.url = None
@@ -282,13 +317,22 @@ class Prometheus:
         cfg = self.work_dir / "prometheus.yml"
         cfg.write_text("global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n")
         args = ["--config.file=%s" % cfg]
+        lines = []
+        if self.tls:
+            lines += ["tls_server_config:",
+                      "  cert_file: %s" % json.dumps(self.tls["server_cert"]),
+                      "  key_file: %s" % json.dumps(self.tls["server_key"])]
+            if self.require_client_cert:
+                lines += ["  client_auth_type: RequireAndVerifyClientCert",
+                          "  client_ca_file: %s" % json.dumps(self.tls["ca"])]
         if self.basic_auth:
-            lines = ["basic_auth_users:"]
+            lines.append("basic_auth_users:")
             for user, password in self.basic_auth.items():
                 h = bcrypt_hash(password)
                 if h is None:
                     raise RuntimeError("no bcrypt available for --web.config.file")
                 lines.append("  %s: %s" % (json.dumps(user), json.dumps(h)))
+        if lines:
             web = self.work_dir / "web.yml"
             web.write_text("\n".join(lines) + "\n")
             args.append("--web.config.file=%s" % web)
@@ -300,7 +344,7 @@ class Prometheus:
         last = None
         for _ in range(3):
             self.port = free_port()
-            base = "http://127.0.0.1:%d" % self.port
+            base = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
             self.url = base + self.route_prefix
             args = [PROMETHEUS, *self._write_configs(),
                     "--storage.tsdb.path=%s" % self.data_dir,
@@ -372,8 +416,12 @@ class Prometheus:
         if self.auth:
             token = base64.b64encode(("%s:%s" % self.auth).encode()).decode()
             req.add_header("Authorization", "Basic " + token)
+        ctx = None
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.tls["ca"])
+            ctx.load_cert_chain(self.tls["client_cert"], self.tls["client_key"])
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()

@@ -285,6 +285,31 @@ def test_basic_auth(tmp_path, check):
             assert out["stats"]["retries"] == 0
 
 
+def test_tls_with_client_certificates(tmp_path, check):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed (Debian package openssl)")
+    tls = prometheus.make_tls_files(tmp_path / "tls")
+    client = ["--client-cert", tls["client_cert"], "--client-key", tls["client_key"]]
+    with Prometheus.backfilled(tmp_path / "p", small_history(), tls=tls,
+                               require_client_cert=True) as p:
+        assert p.url.startswith("https://127.0.0.1:")
+        _, out = check(p.url, "--ca-file", tls["ca"], *client, "query", "e2e_up")
+        assert out["series"][0]["labels"]["job"] == "small"
+        _, out = check(p.url, "--insecure", *client, "range", "e2e_up", NOW - 600, NOW, 60)
+        assert len(out["series"][0]["samples"]) == 11
+        # the server's certificate is not from a CA the client trusts
+        _, out = check(p.url, *client, "query", "e2e_up", ok=False)
+        assert out["status"] == "tls" and "query e2e_up: TLS (" in out["message"], out
+        assert out["stats"]["retries"] == 0
+        # no client certificate: the server refuses the handshake
+        _, out = check(p.url, "--ca-file", tls["ca"], "--retries", -1, "query", "e2e_up",
+                       ok=False)
+        assert out["status"] in ("tls", "io"), out
+        _, out = check(p.url, "--ca-file", tls["ca"], "--client-cert", tls["client_cert"],
+                       "query", "e2e_up", ok=False)
+        assert out["status"] == "invalid" and "client_cert and client_key" in out["message"]
+
+
 def test_stopped_prometheus_is_a_clear_connection_error(tmp_path, check):
     p = Prometheus.backfilled(tmp_path, small_history())
     url = p.url
