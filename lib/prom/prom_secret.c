@@ -53,6 +53,8 @@ static snug_status read_secret(const prom_secret *s, size_t max_bytes, char **ou
         rc = snug_err_set(err, SNUG_ERR_INVALID, "%s %s: empty", s->what, s->path);
     if (rc == SNUG_OK && strlen(b.buf) != b.len)
         rc = snug_err_set(err, SNUG_ERR_INVALID, "%s %s: holds a NUL byte", s->what, s->path);
+    if (rc == SNUG_OK && strpbrk(b.buf, "\r\n") != NULL) /* it goes into a header */
+        rc = snug_err_set(err, SNUG_ERR_INVALID, "%s %s: holds a line break", s->what, s->path);
     if (rc == SNUG_OK) {
         *out = dynbuf_take(&b);
         if (*out == NULL)

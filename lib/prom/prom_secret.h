@@ -6,7 +6,8 @@
  * every call (one syscall) and re-reads it when its inode, size or
  * modification time differ from the last read; prom_secret_reload() re-reads
  * it unconditionally (after a 401/403). The value is the file's contents
- * without trailing whitespace (newline, CR, spaces, tabs). Not locked: the
+ * without trailing whitespace (newline, CR, spaces, tabs); a line break
+ * inside it is refused (it would split the HTTP header). Not locked: the
  * caller serialises access. Values are wiped from memory when replaced.
  */
 #ifndef SNUG_PROM_SECRET_H

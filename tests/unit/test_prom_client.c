@@ -345,6 +345,10 @@ static void test_secret_rotation(void)
     CHECK_STR_CONTAINS(err.msg, "larger than 4 bytes");
     CHECK_STR_EQ(s.value, "third");
     prom_secret_free(&s);
+    T_CASE("a line break inside would split the header");
+    snprintf(path, sizeof(path), "%s", tmp_file("inj", "tok\nX-Evil: 1\n"));
+    CHECK_INT_EQ(prom_secret_init(&s, path, 1024, "token file", &err), SNUG_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "holds a line break");
     T_CASE("missing");
     CHECK_INT_EQ(prom_secret_init(&s, "/nonexistent/x", 1024, "token file", &err), SNUG_ERR_IO);
     CHECK_STR_CONTAINS(err.msg, "token file /nonexistent/x: No such file");
