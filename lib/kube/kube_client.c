@@ -2,6 +2,7 @@
 #include "kube/kube_client.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,136 @@ static snug_status map_curl_error(kube_client *c, CURLcode rc, const req_spec *r
     return snug_err_set(err, st, "%s %s%.200s: %s", rq->method, c->cfg->server, rq->path, detail);
 }
 
+/* ---- request counters ---------------------------------------------------------------- */
+
+static uint64_t request_counts[KUBE_VERB_COUNT][KUBE_CODE_COUNT]; /* atomic */
+
+static const char *const verb_names[KUBE_VERB_COUNT] = {"GET",    "LIST",  "WATCH",  "CREATE",
+                                                        "UPDATE", "PATCH", "DELETE", "OTHER"};
+static const char *const class_names[KUBE_CODE_COUNT] = {"2xx", "4xx", "5xx", "error", "other"};
+
+const char *kube_verb_name(kube_verb v)
+{
+    return (unsigned)v < KUBE_VERB_COUNT ? verb_names[v] : "?";
+}
+
+const char *kube_code_class_name(kube_code_class c)
+{
+    return (unsigned)c < KUBE_CODE_COUNT ? class_names[c] : "?";
+}
+
+kube_code_class kube_code_class_of(long http_code)
+{
+    if (http_code <= 0)
+        return KUBE_CODE_ERROR;
+    if (http_code >= 200 && http_code < 300)
+        return KUBE_CODE_2XX;
+    if (http_code >= 400 && http_code < 500)
+        return KUBE_CODE_4XX;
+    if (http_code >= 500 && http_code < 600)
+        return KUBE_CODE_5XX;
+    return KUBE_CODE_OTHER;
+}
+
+/* Whether the query string (after '?', up to the end) has watch=true or watch=1. */
+static bool query_watches(const char *q)
+{
+    while (q != NULL && *q != '\0') {
+        size_t n = strcspn(q, "&");
+
+        if ((n == 10 && strncmp(q, "watch=true", 10) == 0) ||
+            (n == 7 && strncmp(q, "watch=1", 7) == 0))
+            return true;
+        q += n;
+        if (*q == '&')
+            q++;
+    }
+    return false;
+}
+
+/* Whether segment `seg` (of length n) is `word`. */
+static bool seg_is(const char *seg, size_t n, const char *word)
+{
+    return n == strlen(word) && strncmp(seg, word, n) == 0;
+}
+
+#define VERB_MAX_SEGS 8
+
+/* The verb of a GET from its path (without the query): see kube_client.h. */
+static kube_verb get_verb(const char *path, size_t len)
+{
+    const char *seg[VERB_MAX_SEGS];
+    size_t seglen[VERB_MAX_SEGS], n = 0, i = 0, skip;
+
+    while (i < len && n < VERB_MAX_SEGS) {
+        size_t l = strcspn(path + i, "/?");
+
+        if (l > len - i)
+            l = len - i;
+        if (l > 0) {
+            seg[n] = path + i;
+            seglen[n++] = l;
+        }
+        i += l + 1;
+    }
+    if (n >= 1 && seg_is(seg[0], seglen[0], "api"))
+        skip = 2; /* /api/v1 */
+    else if (n >= 1 && seg_is(seg[0], seglen[0], "apis"))
+        skip = 3; /* /apis/group/version */
+    else
+        return KUBE_VERB_GET; /* /version, /healthz, /openapi/... */
+    if (n <= skip)
+        return KUBE_VERB_GET; /* discovery */
+    if (seg_is(seg[skip], seglen[skip], "watch"))
+        return KUBE_VERB_WATCH;
+    /* namespaces/NS/resource...; but namespaces/NS/status|finalize is the
+     * Namespace object's subresource */
+    if (n - skip >= 3 && seg_is(seg[skip], seglen[skip], "namespaces") &&
+        !(n - skip == 3 && (seg_is(seg[skip + 2], seglen[skip + 2], "status") ||
+                            seg_is(seg[skip + 2], seglen[skip + 2], "finalize"))))
+        skip += 2;
+    return n - skip == 1 ? KUBE_VERB_LIST : KUBE_VERB_GET;
+}
+
+kube_verb kube_request_verb(const char *method, const char *path_query)
+{
+    const char *q;
+
+    if (method == NULL || path_query == NULL)
+        return KUBE_VERB_OTHER;
+    if (strcmp(method, "POST") == 0)
+        return KUBE_VERB_CREATE;
+    if (strcmp(method, "PUT") == 0)
+        return KUBE_VERB_UPDATE;
+    if (strcmp(method, "PATCH") == 0)
+        return KUBE_VERB_PATCH;
+    if (strcmp(method, "DELETE") == 0)
+        return KUBE_VERB_DELETE;
+    if (strcmp(method, "GET") != 0)
+        return KUBE_VERB_OTHER;
+    q = strchr(path_query, '?');
+    if (q != NULL && query_watches(q + 1))
+        return KUBE_VERB_WATCH;
+    return get_verb(path_query, q != NULL ? (size_t)(q - path_query) : strlen(path_query));
+}
+
+static void count_request(const req_spec *rq, long http_code)
+{
+    kube_verb v = kube_request_verb(rq->method, rq->path);
+
+    __atomic_fetch_add(&request_counts[v][kube_code_class_of(http_code)], 1, __ATOMIC_RELAXED);
+}
+
+void kube_request_counts(kube_request_stats *out)
+{
+    int v, k;
+
+    for (v = 0; v < KUBE_VERB_COUNT; v++) {
+        for (k = 0; k < KUBE_CODE_COUNT; k++)
+            out->counts[v][k] = __atomic_load_n(&request_counts[v][k], __ATOMIC_RELAXED);
+    }
+}
+
 /* Wait for the rate limiter. Fails only when aborted. */
 static snug_status client_throttle(kube_client *c, const req_spec *rq, snug_err *err)
 {
@@ -406,6 +537,7 @@ static snug_status client_perform(kube_client *c, const req_spec *rq, req_sink *
         sink->st = SNUG_OK;
         rc = curl_easy_perform(c->curl);
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http_code);
+        count_request(rq, *http_code);
         if (rc != CURLE_OK)
             st = map_curl_error(c, rc, rq, sink, err);
     }

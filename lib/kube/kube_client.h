@@ -33,6 +33,7 @@
 #define SNUG_KUBE_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -110,5 +111,63 @@ typedef int (*kube_watch_fn)(kube_watch_type type, cJSON **object, void *ud);
  * transport errors above when the connection breaks. */
 snug_status kube_watch(kube_client *c, const kube_resource *r, const char *ns,
                        const kube_watch_opts *o, kube_watch_fn fn, void *ud, snug_err *err);
+
+/* ---- request counters ---------------------------------------------------------------
+ *
+ * Every HTTP exchange any client of the process makes (each attempt: a 401
+ * or 429 retry counts again; a request abandoned before it was sent, by the
+ * abort flag or a failure to build it, does not) is counted once, when it
+ * ends, by verb and outcome class. The counters are process-wide atomics,
+ * updated from any thread, and only grow.
+ *
+ * Verb (kube_request_verb), from the method and the path:
+ *   POST CREATE, PUT UPDATE, PATCH PATCH (apply too), DELETE DELETE (a
+ *   collection's too); GET with a query parameter watch=true or watch=1, or a
+ *   /watch/ path, WATCH; GET of a resource collection (/api/v1/pods,
+ *   /apis/apps/v1/namespaces/x/deployments) LIST; any other GET (an object,
+ *   its subresource, discovery, /version) GET; any other method OTHER.
+ * Outcome (kube_code_class_of), from the HTTP status received: 2xx, 4xx,
+ *   5xx, OTHER (1xx, 3xx); ERROR when no status was received at all
+ *   (connection refused, DNS, TLS, timeout or abort before the answer). A
+ *   stream that broke after its status arrived counts under that status.
+ */
+typedef enum kube_verb {
+    KUBE_VERB_GET = 0,
+    KUBE_VERB_LIST,
+    KUBE_VERB_WATCH,
+    KUBE_VERB_CREATE,
+    KUBE_VERB_UPDATE,
+    KUBE_VERB_PATCH,
+    KUBE_VERB_DELETE,
+    KUBE_VERB_OTHER,
+    KUBE_VERB_COUNT
+} kube_verb;
+
+typedef enum kube_code_class {
+    KUBE_CODE_2XX = 0,
+    KUBE_CODE_4XX,
+    KUBE_CODE_5XX,
+    KUBE_CODE_ERROR,
+    KUBE_CODE_OTHER,
+    KUBE_CODE_COUNT
+} kube_code_class;
+
+typedef struct kube_request_stats {
+    uint64_t counts[KUBE_VERB_COUNT][KUBE_CODE_COUNT]; /* [verb][class] */
+} kube_request_stats;
+
+/* A snapshot of the process-wide counters (each read atomically). */
+void kube_request_counts(kube_request_stats *out);
+
+/* The verb of a request (see above); `path_query` as given to kube_request. */
+kube_verb kube_request_verb(const char *method, const char *path_query);
+
+/* The class of an HTTP status; 0 (none received) is KUBE_CODE_ERROR. */
+kube_code_class kube_code_class_of(long http_code);
+
+/* Label values: "GET", "LIST", "WATCH", "CREATE", "UPDATE", "PATCH",
+ * "DELETE", "OTHER"; "2xx", "4xx", "5xx", "error", "other". "?" out of range. */
+const char *kube_verb_name(kube_verb v);
+const char *kube_code_class_name(kube_code_class c);
 
 #endif
