@@ -312,7 +312,7 @@ def main(argv):
             recs["snug"] = {}
         else:
             try:
-                recs["snug"], _ = snugrec.run(snug_cmd, prom.url, traces.NAMESPACE)
+                recs["snug"], _ = snugrec.run(snug_cmd, prom.url, traces.NAMESPACE, now)
             except (RuntimeError, OSError, ValueError) as e:
                 errors["snug"] = str(e)
                 recs["snug"] = {}

@@ -37,13 +37,14 @@ def quantity(s):
     return float(m.group(1)) * _SUFFIX[m.group(2) or ""]
 
 
-def run(cmd, prom_url, namespace, timeout=300):
-    """Run `cmd recommend --prometheus URL -n NS -o json`; returns
+def run(cmd, prom_url, namespace, at, timeout=300):
+    """Run `cmd recommend --prometheus URL -n NS -o json --at AT` (AT: unix
+    seconds, the end of the history, where the peers evaluate too); returns
     (recs, raw) with recs = {deployment: {'cpu', 'memory', 'memory_limit',
     'cpu_limit'}} for container `app`. Raises RuntimeError with the
     command's stderr if it fails or prints something that is not a List of
     Recommendations."""
-    argv = list(cmd) + ["recommend", "--prometheus", prom_url, "-n", namespace, "-o", "json"]
+    argv = list(cmd) + ["recommend", "--prometheus", prom_url, "-n", namespace, "-o", "json", "--at", str(at)]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("%s exited %d: %s" % (" ".join(argv), p.returncode, p.stderr[-3000:]))
