@@ -329,13 +329,23 @@ static void test_checkpoint_refused(void)
             bin[i] = (unsigned char)(keep + delta);
             text = reseal(bin, n);
             if (rec_state_load(text, strlen(text), &back, &err) == SNUG_OK) {
-                dynbuf out;
+                dynbuf out, again;
+                rec_state *more = NULL;
 
                 dynbuf_init(&out, 1 << 20);
+                dynbuf_init(&again, 1 << 20);
                 rec_state_add_cpu(back, "p-x-1", T0 + 8 * DAY, 1);
                 rec_state_trim(back, T0 + 2 * DAY);
                 CHECK_INT_EQ(rec_state_save(back, &out, &err), SNUG_OK);
+                /* what it saves loads again, and saves to the same text */
+                CHECK_INT_EQ(rec_state_load(out.buf, out.len, &more, &err), SNUG_OK);
+                if (more != NULL) {
+                    CHECK_INT_EQ(rec_state_save(more, &again, &err), SNUG_OK);
+                    CHECK_STR_EQ(again.buf, out.buf);
+                }
+                rec_state_free(more);
                 dynbuf_free(&out);
+                dynbuf_free(&again);
                 rec_state_free(back);
             }
             free(text);
