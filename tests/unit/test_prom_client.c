@@ -1,13 +1,21 @@
 /* Unit tests for the Prometheus client's pure parts (prom_plan: URL and
  * header checks, form encoding, range chunks, retry policy), its
  * configuration checks, file-backed secrets, and the failures that need no
- * server (connection refused on a closed port, abort). The real Prometheus
- * and the fake servers for answers are in tests/e2e/test_prom_client.py. */
+ * server (connection refused on a closed port, abort), and the HTTP path
+ * against a scripted HTTP/1.1 server on 127.0.0.1 (so valgrind and ASan see
+ * it too): answers, retries, chunked ranges, prom_run, token rotation,
+ * caps. The real Prometheus is in tests/e2e/test_prom_client.py. */
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "base/dynbuf.h"
+#include "base/log.h"
 
 #include "prom/prom_client.h"
 #include "prom/prom_plan.h"
@@ -418,6 +426,376 @@ static void test_refused_and_abort(void)
     prom_client_free(c);
 }
 
+/* ---- a scripted HTTP server ------------------------------------------------------------ */
+
+/* One connection per request (the answers say Connection: close). The
+ * answer depends on the first path segment, as the e2e fakes do. */
+typedef struct fake {
+    int fd, port;
+    int stop;   /* atomic */
+    int active; /* connection threads running, atomic */
+    pthread_t thread;
+    pthread_mutex_t lock; /* guards the fields below */
+    int nreq;
+    int flaky; /* requests seen by /flaky */
+    char last_auth[256];
+    char last_form[65536];
+    char token_file[128];
+} fake;
+
+typedef struct fake_conn {
+    fake *f;
+    int fd;
+} fake_conn;
+
+static void send_text(int fd, int code, const char *ctype, const char *body)
+{
+    char head[256];
+    size_t n = strlen(body);
+
+    snprintf(
+        head, sizeof(head),
+        "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+        code, ctype, n);
+    if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0)
+        return;
+    while (n > 0) {
+        ssize_t w = send(fd, body, n, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return;
+        body += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Read a request into `req` (NUL-terminated); returns the body or NULL. */
+static char *read_req(int fd, char *req, size_t cap)
+{
+    size_t len = 0, want = 0;
+    char *body = NULL;
+
+    while (len + 1 < cap) {
+        ssize_t n = recv(fd, req + len, cap - 1 - len, 0);
+
+        if (n <= 0)
+            return NULL;
+        len += (size_t)n;
+        req[len] = '\0';
+        if (body == NULL)
+            body = strstr(req, "\r\n\r\n");
+        if (body != NULL && want == 0) {
+            const char *cl = strcasestr(req, "Content-Length:");
+
+            body += 4;
+            want = (size_t)(body - req) + (cl != NULL ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+        if (body != NULL && len >= want)
+            return body;
+    }
+    return NULL;
+}
+
+/* The value of form field `name` (decoded enough for numbers) into out. */
+static double form_num(const char *form, const char *name)
+{
+    char key[32];
+    const char *p;
+
+    snprintf(key, sizeof(key), "%s=", name);
+    p = strstr(form, key);
+    return p != NULL ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+/* A matrix answer for the form's start/end/step: value = 2 * t. */
+static void answer_range(int fd, const char *form)
+{
+    double start = form_num(form, "start"), end = form_num(form, "end");
+    double step = form_num(form, "step"), t;
+    dynbuf b;
+
+    dynbuf_init(&b, 1 << 24);
+    dynbuf_addstr(&b, "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["
+                      "{\"metric\":{\"job\":\"x\"},\"values\":[");
+    for (t = start; t <= end + 1e-9; t += step)
+        dynbuf_printf(&b, "%s[%.3f,\"%.3f\"]", t > start ? "," : "", t, 2 * t);
+    dynbuf_addstr(&b, "]}]},\"warnings\":[\"chunk warning\"]}");
+    send_text(fd, 200, "application/json", dynbuf_str(&b));
+    dynbuf_free(&b);
+}
+
+static const char OK_VECTOR[] = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
+                                "\"result\":[{\"metric\":{\"job\":\"x\"},\"value\":[1,\"7\"]}]}}";
+
+static void answer(fake *f, int fd, const char *req, const char *form)
+{
+    const char *auth = strcasestr(req, "\r\nAuthorization: ");
+    char path[64] = "";
+    int flaky;
+
+    sscanf(req, "POST /%63[^/ ]", path);
+    pthread_mutex_lock(&f->lock);
+    f->nreq++;
+    flaky = strcmp(path, "flaky") == 0 ? ++f->flaky : 0;
+    snprintf(f->last_auth, sizeof(f->last_auth), "%.*s", auth ? (int)strcspn(auth + 17, "\r") : 0,
+             auth ? auth + 17 : "");
+    snprintf(f->last_form, sizeof(f->last_form), "%s", form);
+    pthread_mutex_unlock(&f->lock);
+    if (strcmp(path, "range") == 0) {
+        answer_range(fd, form);
+    } else if (strcmp(path, "flaky") == 0 && flaky == 1) {
+        send_text(fd, 503, "text/html", "<html>busy</html>");
+    } else if (strcmp(path, "html") == 0) {
+        send_text(fd, 200, "text/html", "<html><body>login</body></html>");
+    } else if (strcmp(path, "bad") == 0) {
+        send_text(fd, 400, "application/json",
+                  "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"parse error\"}");
+    } else if (strcmp(path, "rotate") == 0 &&
+               (auth == NULL || strncmp(auth + 17, "Bearer new", 10))) {
+        FILE *tf = fopen(f->token_file, "w");
+
+        if (tf != NULL) {
+            fputs("new\n", tf);
+            fclose(tf);
+        }
+        send_text(fd, 401, "text/plain", "Unauthorized");
+    } else {
+        send_text(fd, 200, "application/json", OK_VECTOR);
+    }
+}
+
+static void *conn_main(void *arg)
+{
+    fake_conn *fc = arg;
+    char *req = malloc(1 << 20);
+    char *body = req != NULL ? read_req(fc->fd, req, 1 << 20) : NULL;
+
+    if (body != NULL)
+        answer(fc->f, fc->fd, req, body);
+    close(fc->fd);
+    __atomic_sub_fetch(&fc->f->active, 1, __ATOMIC_ACQ_REL);
+    free(req);
+    free(fc);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    fake *f = arg;
+
+    while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+        struct pollfd p = {f->fd, POLLIN, 0};
+        fake_conn *fc;
+        pthread_t t;
+
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        fc = malloc(sizeof(*fc));
+        if (fc == NULL)
+            continue;
+        fc->f = f;
+        fc->fd = accept(f->fd, NULL, NULL);
+        __atomic_add_fetch(&f->active, 1, __ATOMIC_ACQ_REL);
+        if (fc->fd < 0 || pthread_create(&t, NULL, conn_main, fc) != 0) {
+            if (fc->fd >= 0)
+                close(fc->fd);
+            __atomic_sub_fetch(&f->active, 1, __ATOMIC_ACQ_REL);
+            free(fc);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+static int fake_start(fake *f)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(f->fd, 64) != 0 || getsockname(f->fd, (struct sockaddr *)&sa, &len) != 0)
+        return -1;
+    f->port = ntohs(sa.sin_port);
+    return pthread_create(&f->thread, NULL, accept_main, f) == 0 ? 0 : -1;
+}
+
+static void fake_stop(fake *f)
+{
+    __atomic_store_n(&f->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(f->thread, NULL);
+    while (__atomic_load_n(&f->active, __ATOMIC_ACQUIRE) > 0)
+        usleep(1000);
+    close(f->fd);
+    pthread_mutex_destroy(&f->lock);
+}
+
+static prom_client *fake_client(fake *f, const char *path, prom_config *cfg)
+{
+    static char url[128];
+    prom_client *c = NULL;
+    snug_err err;
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", f->port, path);
+    cfg->url = url;
+    if (prom_client_new(cfg, &c, &err) != SNUG_OK)
+        T_FAIL("prom_client_new: %s", err.msg);
+    return c;
+}
+
+static void test_http_answers(void)
+{
+    fake f;
+    prom_config cfg = {.max_retries = 1, .bearer_token = "t0k", .timeout_ms = 5000};
+    static const char *const hdr[] = {"X-Scope-OrgID: a"};
+    prom_client *c;
+    prom_result *r = NULL;
+    prom_stats st;
+    snug_err err;
+
+    T_CASE("fake server");
+    if (fake_start(&f) != 0) {
+        T_FAIL("cannot start the fake server");
+        return;
+    }
+    cfg.headers = hdr;
+    cfg.n_headers = 1;
+    c = fake_client(&f, "ok", &cfg);
+    if (c == NULL)
+        goto out;
+    T_CASE("ok, with the token and the form");
+    CHECK_INT_EQ(prom_query(c, "sum(x) by (a)", 1700000000.5, &r, &err), SNUG_OK);
+    CHECK(r != NULL && r->n_series == 1 && r->series[0].samples[0].v == 7);
+    prom_result_free(r);
+    CHECK_STR_EQ(f.last_auth, "Bearer t0k");
+    CHECK_STR_EQ(f.last_form, "query=sum%28x%29+by+%28a%29&timeout=5.000&time=1700000000.500");
+    prom_client_free(c);
+    T_CASE("503 then ok: one retry");
+    c = fake_client(&f, "flaky", &cfg);
+    CHECK_INT_EQ(prom_query(c, "up", 0, &r, &err), SNUG_OK);
+    prom_result_free(r);
+    prom_client_stats(c, &st);
+    CHECK_INT_EQ(st.retries, 1);
+    CHECK_INT_EQ(st.queries, 1);
+    prom_client_free(c);
+    T_CASE("html");
+    c = fake_client(&f, "html", &cfg);
+    CHECK_INT_EQ(prom_query(c, "up", 0, &r, &err), SNUG_ERR_PARSE);
+    CHECK_STR_CONTAINS(err.msg, "/html/api/v1/query: HTTP 200: query up: not JSON: <html>");
+    prom_client_free(c);
+    T_CASE("bad_data");
+    c = fake_client(&f, "bad", &cfg);
+    CHECK_INT_EQ(prom_query(c, "up(", 0, &r, &err), SNUG_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "/bad/api/v1/query: HTTP 400: query up(: bad_data: parse error");
+    prom_client_stats(c, &st);
+    CHECK_INT_EQ(st.errors_prometheus, 1);
+    CHECK_INT_EQ(st.retries, 0);
+    prom_client_free(c);
+    T_CASE("size cap");
+    cfg.max_response_bytes = 50;
+    c = fake_client(&f, "ok", &cfg);
+    CHECK_INT_EQ(prom_query(c, "up", 0, &r, &err), SNUG_ERR_TOO_BIG);
+    CHECK_STR_CONTAINS(err.msg, "answer larger than 50 bytes");
+    prom_client_free(c);
+out:
+    fake_stop(&f);
+}
+
+static void test_http_range_and_run(void)
+{
+    fake f;
+    prom_config cfg = {.max_points = 100, .concurrency = 3};
+    prom_client *c;
+    prom_result *r = NULL;
+    prom_request reqs[8];
+    prom_stats st;
+    snug_err err;
+    size_t i;
+
+    T_CASE("range");
+    if (fake_start(&f) != 0) {
+        T_FAIL("cannot start the fake server");
+        return;
+    }
+    log_set_level(LOG_ERROR); /* the chunk warnings */
+    c = fake_client(&f, "range", &cfg);
+    if (c == NULL)
+        goto out;
+    CHECK_INT_EQ(prom_query_range(c, "up", 1000, 1000 + 250 * 15, 15, &r, &err), SNUG_OK);
+    if (r != NULL && r->n_series == 1) {
+        CHECK_INT_EQ(r->series[0].n_samples, 251);
+        for (i = 0; i < r->series[0].n_samples; i++)
+            if (r->series[0].samples[i].t != 1000 + 15.0 * (double)i ||
+                r->series[0].samples[i].v != 2 * r->series[0].samples[i].t)
+                T_FAIL("sample %zu: %g %g", i, r->series[0].samples[i].t,
+                       r->series[0].samples[i].v);
+        CHECK_INT_EQ(r->n_warnings, 1); /* the same warning from 3 chunks, once */
+    } else {
+        T_FAIL("no series: %s", err.msg);
+    }
+    prom_result_free(r);
+    prom_client_stats(c, &st);
+    CHECK_INT_EQ(st.queries, 3);
+    T_CASE("prom_run");
+    memset(reqs, 0, sizeof(reqs));
+    for (i = 0; i < ARRAY_LEN(reqs); i++) {
+        reqs[i].query = "up";
+        reqs[i].range = true;
+        reqs[i].start = 60.0 * (double)i;
+        reqs[i].end = reqs[i].start + 60.0 * (double)(10 + 30 * i);
+        reqs[i].step = 60;
+    }
+    CHECK_INT_EQ(prom_run(c, reqs, ARRAY_LEN(reqs), &err), SNUG_OK);
+    for (i = 0; i < ARRAY_LEN(reqs); i++) {
+        T_CASE("prom_run request %zu", i);
+        CHECK_INT_EQ(reqs[i].status, SNUG_OK);
+        if (reqs[i].result != NULL && reqs[i].result->n_series == 1)
+            CHECK_INT_EQ(reqs[i].result->series[0].n_samples, 11 + 30 * i);
+        else
+            T_FAIL("no result: %s", reqs[i].err.msg);
+        prom_result_free(reqs[i].result);
+    }
+    log_set_level(LOG_INFO);
+    prom_client_free(c);
+out:
+    fake_stop(&f);
+}
+
+static void test_http_token_rotation(void)
+{
+    fake f;
+    prom_config cfg = {.max_retries = -1};
+    prom_client *c;
+    prom_result *r = NULL;
+    prom_stats st;
+    snug_err err;
+
+    T_CASE("401, the token file rotated, one retry");
+    if (fake_start(&f) != 0) {
+        T_FAIL("cannot start the fake server");
+        return;
+    }
+    snprintf(f.token_file, sizeof(f.token_file), "%s", tmp_file("bearer", "old\n"));
+    cfg.bearer_token_file = f.token_file;
+    c = fake_client(&f, "rotate", &cfg);
+    if (c != NULL) {
+        CHECK_INT_EQ(prom_query(c, "up", 0, &r, &err), SNUG_OK);
+        prom_result_free(r);
+        CHECK_STR_EQ(f.last_auth, "Bearer new");
+        prom_client_stats(c, &st);
+        CHECK_INT_EQ(st.retries, 1);
+        CHECK_INT_EQ(f.nreq, 2);
+    }
+    prom_client_free(c);
+    fake_stop(&f);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_prom_client.XXXXXX");
@@ -432,6 +810,9 @@ int main(void)
     RUN(test_config);
     RUN(test_secret_rotation);
     RUN(test_refused_and_abort);
+    RUN(test_http_answers);
+    RUN(test_http_range_and_run);
+    RUN(test_http_token_rotation);
     {
         char cmd[128];
 
