@@ -379,3 +379,8 @@ snug_status rec_state_memory_peaks(const rec_state *s, bool gen, histogram *out)
     }
     return SNUG_OK;
 }
+
+size_t rec_state_memory(const rec_state *s)
+{
+    return s == NULL ? 0 : sizeof(*s) + s->cap_pods * sizeof(rec_pod);
+}

@@ -124,4 +124,8 @@ snug_status rec_state_memory_peaks(const rec_state *s, bool gen, histogram *out)
 const histogram *rec_state_gen_cpu(const rec_state *s, double *since, double *cpu_max,
                                    double *mem_max);
 
+/* Bytes of memory the state holds (the structure and its Pod table), for
+ * the operator's snug_controller_state_bytes. 0 for NULL. */
+size_t rec_state_memory(const rec_state *s);
+
 #endif

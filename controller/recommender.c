@@ -199,33 +199,47 @@ static double uncensor(const histogram *h, double p, double lim, double ratio)
     return q < 2 * lim ? q : 2 * lim;
 }
 
-/* Throttled: usage under-reports demand. The upper bound goes to what the
- * demand was likely to burst to, the target too when it sat at the limit. */
+/* Throttled: usage under-reports demand. It is known from the CFS counters
+ * (throttled periods above the threshold) or, where they are missing, from
+ * usage itself: more than 1 - cpuPercentile of the samples pinned at the
+ * Pod's CPU limit. The upper bound goes to what the demand was likely to
+ * burst to, the target too when it sat at the limit. */
 static void throttled(const rec_inputs *in, const wstats *w, double *pt, double *phi,
                       rec_result *out)
 {
     double thr =
         in->throttle_threshold > 0 ? in->throttle_threshold : REC_DEFAULT_THROTTLE_THRESHOLD;
-    double ratio, lim, up;
+    double ratio = w->thr_periods > 0 ? w->thr_throttled / w->thr_periods : 0, up;
+    double lim = in->current_limits.cpu_milli > 0 ? in->current_limits.cpu_milli / 1000.0 : 0;
+    double pinned = lim > 0 ? hist_share_above(w->cpu_h, 0.95 * lim) : 0, raised = 0;
+    bool counters = ratio > thr, at_limit = pinned > 1 - in->params->cpu_percentile + 0.01;
 
-    if (!(w->thr_periods > 0) || w->thr_throttled / w->thr_periods <= thr)
+    if (!counters && !at_limit)
         return;
-    ratio = w->thr_throttled / w->thr_periods;
-    lim = in->current_limits.cpu_milli > 0 ? in->current_limits.cpu_milli / 1000.0 : w->use_cpu_max;
     out->flags |= REC_THROTTLED;
+    if (!(lim > 0))
+        lim = w->use_cpu_max;
     if (!(lim > 0))
         return;
     up = fmax(uncensor(w->cpu_h, UPPER_PCT, lim, ratio), lim * (1 + (ratio > 1 ? 1 : ratio)));
     if (*phi < up)
         *phi = up;
     if (*pt >= SATURATED * lim)
-        *pt = fmax(*pt, uncensor(w->cpu_h, in->params->cpu_percentile, lim, ratio));
-    reason_add(out,
-               "throttled in %.0f%% of CFS periods at a %.0fm limit: demand is above what was "
-               "seen; %s from %.0fm, upper bound from %.0fm",
-               ratio * 100, lim * 1000,
-               *pt >= SATURATED * lim ? "target estimated past the limit" : "target kept",
-               *pt * 1000, up * 1000);
+        raised = uncensor(w->cpu_h, in->params->cpu_percentile, lim, ratio);
+    if (counters)
+        reason_add(out, "throttled in %.0f%% of CFS periods at a %.0fm limit", ratio * 100,
+                   lim * 1000);
+    else
+        reason_add(out, "usage at the %.0fm limit in %.0f%% of samples", lim * 1000, pinned * 100);
+    if (raised > *pt)
+        reason_add(out,
+                   "demand is above what was seen: target estimated past the limit from "
+                   "%.0fm, upper bound from %.0fm",
+                   raised * 1000, up * 1000);
+    else
+        reason_add(out, "target kept, upper bound from %.0fm", up * 1000);
+    if (raised > *pt)
+        *pt = raised;
 }
 
 /* CPU demand from the histogram, the trend and throttling (cores). */

@@ -314,9 +314,15 @@ static double cpu_capped(int i, int k)
     return fmin(demand_daily(i, k), 0.5);
 }
 
+/* demand 0.1 + 0.35 x a daily cosine: under a 500m limit, never at it */
+static double cpu_below(int i, int k)
+{
+    return 0.1 + 0.35 * (0.5 + 0.5 * cos(2 * M_PI * (i % 1440) / 1440.0));
+}
+
 static void test_throttling(void)
 {
-    rec_state *s = feed(WEEK, 2, cpu_capped, mem_const);
+    rec_state *s = feed(WEEK, 2, cpu_below, mem_const);
     rec_inputs in = inputs(T0 + 7 * DAY);
     rec_result calm, r;
 
@@ -334,18 +340,16 @@ static void test_throttling(void)
     CHECK(r.flags & REC_THROTTLED);
     CHECK_DBL_NEAR(r.c.observed.throttled_ratio, 0.25, 1e-9);
     CHECK_STR_CONTAINS(r.reason, "throttled in 25% of CFS periods at a 500m limit");
-    /* usage sat at the limit at the target: target and upper bound go past it */
-    CHECK(r.c.target.cpu_milli > calm.c.target.cpu_milli);
-    CHECK(r.c.target.cpu_milli > 575);
+    CHECK_STR_CONTAINS(r.reason, "target kept");
+    /* usage below the limit at the target: the target stays, the upper bound rises */
+    CHECK_INT_EQ(r.c.target.cpu_milli, calm.c.target.cpu_milli);
     CHECK(r.c.upper_bound.cpu_milli >= (int64_t)(500 * 1.25 * 1.15));
-    /* the true p90 of demand is 0.69 cores: the estimate is in its range */
-    CHECK(r.c.target.cpu_milli < 2 * 690 * 1.15);
     /* a threshold of our own */
     in.throttle_threshold = 0.3;
     r = compute(s, &in);
     CHECK(!(r.flags & REC_THROTTLED));
-    /* a CPU limit rule: the limit is raised to the upper bound */
     in.throttle_threshold = 0;
+    /* a CPU limit rule: the limit is raised to the upper bound */
     g_res.cpu_limit = (limit_rule){LIMIT_RATIO, 1.0};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.limits.cpu_milli, r.c.upper_bound.cpu_milli);
@@ -354,6 +358,23 @@ static void test_throttling(void)
     r = compute(s, &in);
     CHECK(r.c.limits.cpu_milli >= r.c.target.cpu_milli);
     policy_defaults();
+    rec_state_free(s);
+
+    /* usage pinned at the limit, no CFS counters: throttled all the same */
+    s = feed(WEEK, 2, cpu_capped, mem_const);
+    r = compute(s, &in);
+    CHECK(r.flags & REC_THROTTLED);
+    CHECK_STR_CONTAINS(r.reason, "usage at the 500m limit in ");
+    CHECK_STR_CONTAINS(r.reason, "target estimated past the limit");
+    /* the true p90 of demand is 0.69 cores: the estimate goes past 0.5 */
+    CHECK(r.c.target.cpu_milli > 575);
+    CHECK(r.c.target.cpu_milli < 2 * 690 * 1.15);
+    CHECK(r.c.upper_bound.cpu_milli >= r.c.target.cpu_milli);
+    /* without a known limit, pinned usage is just usage */
+    in.current_limits.cpu_milli = RES_UNSET;
+    r = compute(s, &in);
+    CHECK(!(r.flags & REC_THROTTLED));
+    CHECK_INT_EQ(r.c.target.cpu_milli, 575);
     rec_state_free(s);
 }
 
