@@ -113,6 +113,13 @@ static void move_ref(histogram *h, double ref)
     h->ref = ref;
 }
 
+void hist_rebase(histogram *h, double t)
+{
+    if (!isfinite(t) || fabs(t) > 1e12 || hist_empty(h))
+        return;
+    move_ref(h, floor(t));
+}
+
 /* Make bucket b part of the allocated range. */
 static snug_status cover(histogram *h, unsigned b)
 {

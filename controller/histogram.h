@@ -70,6 +70,11 @@ double hist_percentile(const histogram *h, double p);
  * in [0, 1]; 0 when empty. */
 double hist_share_above(const histogram *h, double v);
 
+/* Move the reference time forward to floor(t) (no-op when t is not later):
+ * weights are scaled down so nothing changes but the numbers' size. The
+ * state calls it on trim so weights stay near 1 whatever the uptime. */
+void hist_rebase(histogram *h, double t);
+
 /* Whether the histogram holds any weight. */
 bool hist_empty(const histogram *h);
 

@@ -315,6 +315,10 @@ void rec_state_trim(rec_state *s, double before)
         if (pod_last(p) < before)
             pod_remove(s, i);
     }
+    hist_rebase(&s->cpu, s->latest);
+    hist_rebase(&s->mem, s->latest);
+    hist_rebase(&s->gen_cpu, s->latest);
+    hist_rebase(&s->gen_mem, s->latest);
     if (s->n_days == 0) {
         hist_free(&s->cpu);
         hist_free(&s->mem);

@@ -88,7 +88,8 @@ void rec_state_add_throttling(rec_state *s, double t, double periods, double thr
 /* Start the window at `before`: days that ended before it, OOM kills before
  * it and Pods not seen since are dropped (closing their memory intervals
  * first), later samples older than it are ignored. When no day is left the
- * histograms are emptied too; otherwise their old weight just decays. */
+ * histograms are emptied too; otherwise their old weight just decays, and
+ * their reference time moves to the newest sample (hist_rebase). */
 void rec_state_trim(rec_state *s, double before);
 
 /* Append the checkpoint text (base64, no newline) to out. Fails as

@@ -83,6 +83,18 @@ static void test_decay(void)
     CHECK(isfinite(h.total));
     CHECK_DBL_NEAR(hist_share_above(&h, 0.5), 0, 1e-9);
     CHECK(hist_percentile(&h, 0.99) < 0.11);
+    /* rebasing changes the numbers, not the distribution */
+    {
+        double before = hist_percentile(&h, 0.5), w = hist_weight_at(&h, T0 + 200 * DAY);
+
+        hist_rebase(&h, T0 + 101.5 * DAY);
+        CHECK_DBL_NEAR(h.ref, floor(T0 + 101.5 * DAY), 0);
+        CHECK_DBL_NEAR(hist_percentile(&h, 0.5), before, 1e-9);
+        CHECK_DBL_NEAR(hist_weight_at(&h, T0 + 200 * DAY) / w, 1, 1e-6);
+        CHECK(h.total < 1);
+        hist_rebase(&h, T0); /* backwards: nothing */
+        CHECK_DBL_NEAR(h.ref, floor(T0 + 101.5 * DAY), 0);
+    }
     /* an ancient sample is accepted but weighs nothing */
     CHECK_INT_EQ(hist_add(&h, 5.0, 1.0, T0 - 1000 * DAY), SNUG_OK);
     CHECK(hist_percentile(&h, 1.0) < 0.11);
