@@ -312,7 +312,7 @@ void rec_state_trim(rec_state *s, double before)
 
         if (p->mem_iv >= 0 && (double)(p->mem_iv + 1) * REC_MEM_INTERVAL <= s->latest)
             rec_state_close_interval(s, p);
-        if (pod_last(p) < before)
+        if (pod_last(p) < before || pod_last(p) < s->latest - REC_POD_GRACE)
             pod_remove(s, i);
     }
     hist_rebase(&s->cpu, s->latest);

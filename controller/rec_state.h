@@ -38,6 +38,7 @@
 #define REC_MAX_DAYS          35
 #define REC_MAX_OOMS          16
 #define REC_MEM_INTERVAL      3600.0          /* seconds per memory peak */
+#define REC_POD_GRACE         86400.0         /* a Pod silent this long is gone */
 #define REC_DEFAULT_HALF_LIFE (2.0 * 86400.0) /* decay of both histograms */
 #define REC_CHECKPOINT_MAX    (1u << 20)      /* largest checkpoint load accepts */
 
@@ -86,8 +87,10 @@ void rec_state_add_oom(rec_state *s, double t, int64_t limit_bytes);
 void rec_state_add_throttling(rec_state *s, double t, double periods, double throttled_periods);
 
 /* Start the window at `before`: days that ended before it, OOM kills before
- * it and Pods not seen since are dropped (closing their memory intervals
- * first), later samples older than it are ignored. When no day is left the
+ * it and Pods not seen since it, or for REC_POD_GRACE before the newest
+ * sample, are dropped (closing their memory intervals first; what they did
+ * stays in the histograms and days), later samples older than it are
+ * ignored. When no day is left the
  * histograms are emptied too; otherwise their old weight just decays, and
  * their reference time moves to the newest sample (hist_rebase). */
 void rec_state_trim(rec_state *s, double before);

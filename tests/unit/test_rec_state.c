@@ -157,6 +157,10 @@ static void test_trim(void)
     /* Pods not seen since the start of the window go */
     rec_state_trim(s, T0 + 9 * DAY + 30);
     CHECK_INT_EQ(rec_state_pods(s), 1);
+    /* a Pod silent for a day before the newest sample is gone too */
+    rec_state_add_cpu(s, "late-x-1", T0 + 10 * DAY + 61, 1);
+    rec_state_trim(s, T0 + 9 * DAY + 40);
+    CHECK_INT_EQ(rec_state_pods(s), 1);
     /* trimming everything leaves an empty state */
     rec_state_trim(s, T0 + 30 * DAY);
     CHECK_INT_EQ(rec_state_days(s, &d), 0);
