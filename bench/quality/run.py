@@ -50,7 +50,17 @@ def parse_args(argv):
     ap.add_argument("--snug-cmd", help="command for snug-controller (default: $SNUG_BUILD_DIR/snug-controller)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE ('-': stdout only)")
     ap.add_argument("--workdir", help="keep the OpenMetrics file, blocks and logs here (default: a temp dir, removed)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --workdir: serve the blocks already there when they were made with the same "
+                         "seed, variant, days, Pods and shapes (and their 'now'): seconds instead of a minute")
+    ap.add_argument("--shapes", help="comma-separated subset of: " + ",".join(traces.SHAPES))
     a = ap.parse_args(argv)
+    if a.reuse and not a.workdir:
+        ap.error("--reuse needs --workdir")
+    a.shapes = tuple(a.shapes.split(",")) if a.shapes else traces.SHAPES
+    unknown = [s for s in a.shapes if s not in traces.SHAPES]
+    if unknown:
+        ap.error("--shapes: unknown %s (known: %s)" % (",".join(unknown), ",".join(traces.SHAPES)))
     a.history_days = a.history_days or (1 if a.short else 7)
     a.future_days = a.future_days or (1 if a.short else 7)
     a.pods = a.pods or (1 if a.short else 3)
@@ -67,6 +77,14 @@ def snug_command(a):
         if os.access(path, os.X_OK):
             return [path]
     return None
+
+
+def _load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def say(msg=""):
@@ -180,12 +198,12 @@ def _mib(x):
     return "%7.0fMi" % (x / 2**20) if x is not None else "        -"
 
 
-def print_tables(results, recs, order):
+def print_tables(results, recs, order, shapes):
     hdr = "%-11s %-5s | %7s %8s %8s | %9s %8s %8s %9s" % (
         "shape", "rec", "cpu", "waste", "short", "memory", "waste", "short", "oom-risk")
     print(hdr)
     print("-" * len(hdr))
-    for shape in traces.SHAPES:
+    for shape in shapes:
         for name in order:
             row = results[name]["shapes"].get(shape) or {}
             rec = recs[name].get(shape) or {}
@@ -229,13 +247,13 @@ def report(a, pods, results, recs, order, errors, queries, timings):
     print("cpu: target cores; memory: target; waste = allocated/used - 1; short = share of Pod-minutes "
           "with demand above target; oom-risk = Pod-minutes above the recommended memory limit")
     print()
-    print_tables(results, recs, order)
+    print_tables(results, recs, order, a.shapes)
     print()
     for name, err in errors.items():
         print("%s: no recommendations: %s" % (name, err))
     aim_checks = aims(results) if recs["snug"] else []
     if aim_checks:
-        print("aims for snug (totals over all workloads):")
+        print("aims for snug (totals over the workloads above):")
         for label, ok, detail in aim_checks:
             print("  %-26s %-3s  %s" % (label, "yes" if ok else "NO", detail))
         print("aims met: %s" % ("yes" if all(ok for _, ok, _ in aim_checks) else "no"))
@@ -262,21 +280,34 @@ def main(argv):
     os.makedirs(workdir, exist_ok=True)
     prom = None
     try:
-        pods = traces.generate(seed=a.seed, variant=a.variant, history=history, future=future, pods=a.pods)
+        pods = traces.generate(seed=a.seed, variant=a.variant, history=history, future=future, pods=a.pods,
+                               shapes=a.shapes)
         recs_rec = [traces.record(p, history, a.seed) for p in pods]
         timings["generate_s"] = time.monotonic() - t0
-        now = int(time.time()) // 60 * 60
         t = time.monotonic()
-        om = os.path.join(workdir, "history.om")
-        n_series, n_samples = openmetrics.write(om, pods, recs_rec, now, history)
         data = os.path.join(workdir, "data")
-        promserver.backfill(om, data)
-        if not a.workdir:
-            os.unlink(om)
+        meta_path = os.path.join(workdir, "meta.json")
+        meta = {"seed": a.seed, "variant": a.variant, "history": history, "future": future, "pods": a.pods,
+                "shapes": list(a.shapes)}
+        old = _load_json(meta_path) if a.reuse else None
+        if old is not None and {k: old.get(k) for k in meta} == meta and os.path.isdir(data):
+            now = old["now"]
+            say("bench/quality: reusing %s (made for now = %d)" % (data, now))
+        else:
+            now = int(time.time()) // 60 * 60
+            shutil.rmtree(data, ignore_errors=True)
+            om = os.path.join(workdir, "history.om")
+            n_series, n_samples = openmetrics.write(om, pods, recs_rec, now, history)
+            promserver.backfill(om, data)
+            if not a.workdir:
+                os.unlink(om)
+            else:
+                with open(meta_path, "w") as f:
+                    json.dump(dict(meta, now=now), f)
+            say("bench/quality: %d workloads, %d Pods, %d series, %d samples (%g d history, %g d scored), "
+                "seed %d, variant %d" % (len(a.shapes), len(pods), n_series, n_samples, a.history_days,
+                                         a.future_days, a.seed, a.variant))
         timings["backfill_s"] = time.monotonic() - t
-        say("bench/quality: %d workloads, %d Pods, %d series, %d samples (%.0f d history, %.0f d scored), "
-            "seed %d, variant %d" % (len(traces.SHAPES), len(pods), n_series, n_samples, a.history_days,
-                                     a.future_days, a.seed, a.variant))
         t = time.monotonic()
         prom = promserver.start(data, workdir)
         timings["prometheus_start_s"] = time.monotonic() - t
@@ -323,7 +354,7 @@ def main(argv):
         if not a.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    results = {name: score.score(pods, history, recs[name]) for name in RECOMMENDERS}
+    results = {name: score.score(pods, history, recs[name], a.shapes) for name in RECOMMENDERS}
     order = [n for n in RECOMMENDERS if recs[n]] or list(RECOMMENDERS)
     timings["total_s"] = time.monotonic() - t0
 

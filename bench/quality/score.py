@@ -69,7 +69,7 @@ def score_one(pods, history, target, attr, limit=None):
     return t
 
 
-def score(pods, history, recs):
+def score(pods, history, recs, shapes=traces.SHAPES):
     """recs: {deployment: {'cpu', 'memory', 'memory_limit'?}}. Returns
     {'shapes': {shape: {'cpu': Tally, 'memory': Tally} or None},
      'total': {'cpu': Tally, 'memory': Tally}, 'missing': [shape, ...]}.
@@ -79,7 +79,7 @@ def score(pods, history, recs):
     for pod in pods:
         by_dep.setdefault(pod.deployment, []).append(pod)
     out = {"shapes": {}, "total": {"cpu": Tally(), "memory": Tally()}, "missing": []}
-    for shape in traces.SHAPES:
+    for shape in shapes:
         rec = recs.get(shape) or {}
         row = {}
         for res, attr in (("cpu", "cpu"), ("memory", "mem")):

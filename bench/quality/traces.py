@@ -166,14 +166,15 @@ def _make_pods(shape, seed, variant, n_pods, history, future, first=0, last=None
     return [Pod(shape, rs_hash, s, first, n if last is None else last, n) for s in suffixes]
 
 
-def generate(seed=1, variant=0, history=7 * DAY, future=7 * DAY, pods=3):
-    """All workloads: a list of Pods (several per shape).
+def generate(seed=1, variant=0, history=7 * DAY, future=7 * DAY, pods=3, shapes=SHAPES):
+    """The workloads of `shapes` (default all): a list of Pods (several
+    per shape). A shape's traces do not depend on which others are made.
 
     pods: the nominal Pod count per workload (short mode uses fewer); a
     variant N > 0 draws counts around it.
     """
     out = []
-    for shape in SHAPES:
+    for shape in shapes:
         p = Params(shape, variant)
         out.extend(_GENERATORS[shape](p, seed, variant, history, future, pods))
     return out
