@@ -27,7 +27,7 @@ typedef struct wstats {
     double t_first, t_last;
     double cpu_max, mem_max, mem_max_t;
     double thr_periods, thr_throttled;
-    double cpu_eff_t;                              /* decay-weighted mean time of the CPU samples */
+    double cpu_eff_t, cpu_eff_w; /* decay-weighted mean time of the CPU samples, weight */
     double cd_t[REC_MAX_DAYS], cd_v[REC_MAX_DAYS]; /* whole days: CPU mean */
     double md_t[REC_MAX_DAYS], md_v[REC_MAX_DAYS]; /* whole days: memory peak */
     size_t n_cd, n_md;
@@ -85,6 +85,7 @@ static void gather_day(wstats *w, const rec_day *d)
     w->thr_periods += d->thr_periods;
     w->thr_throttled += d->thr_throttled;
     w->cpu_eff_t += wt * centre;
+    w->cpu_eff_w += wt;
     if (d->t_last - d->t_first >= FULL_DAY && d->t_first >= w->since) {
         if (d->cpu_n > 0) {
             w->cd_t[w->n_cd] = centre;
@@ -102,7 +103,6 @@ static void gather(const rec_state *s, const rec_inputs *in, wstats *w)
     const rec_day *days;
     const rec_oom *ooms;
     size_t nd = rec_state_days(s, &days), no = rec_state_ooms(s, &ooms);
-    double wsum = 0;
 
     memset(w, 0, sizeof(*w));
     w->now = in->now;
@@ -115,10 +115,8 @@ static void gather(const rec_state *s, const rec_inputs *in, wstats *w)
         if ((double)(days[i].day + 1) * DAY <= w->since || (double)days[i].day * DAY > in->now)
             continue;
         gather_day(w, &days[i]);
-        wsum +=
-            days[i].cpu_n * exp2(((days[i].t_first + days[i].t_last) / 2 - w->now) / w->half_life);
     }
-    w->cpu_eff_t = wsum > 0 ? w->cpu_eff_t / wsum : w->t_last;
+    w->cpu_eff_t = w->cpu_eff_w > 0 ? w->cpu_eff_t / w->cpu_eff_w : w->t_last;
     for (size_t i = 0; i < no; i++) {
         if (ooms[i].t < w->since || ooms[i].t > in->now)
             continue;
@@ -350,12 +348,30 @@ static double limit_for(const limit_rule *rule, int64_t target, int64_t cur_req,
     }
 }
 
+/* Say so when maxAllowed cut a target (it wins over everything else). */
+static void capped_note(rec_result *out, const char *what, int64_t want, int64_t max, bool cpu)
+{
+    char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX];
+
+    if (max == RES_UNSET || want <= max)
+        return;
+    if (cpu) {
+        cpu_format_milli(want, a, sizeof(a));
+        cpu_format_milli(max, b, sizeof(b));
+    } else {
+        mem_format_bytes(want, a, sizeof(a));
+        mem_format_bytes(max, b, sizeof(b));
+    }
+    reason_add(out, "%s %s capped at maxAllowed %s", what, a, b);
+}
+
 static void cpu_final(const raw *r, const rec_inputs *in, rec_result *out)
 {
     const policy_resources *p = in->resources;
     rec_container *c = &out->c;
     double lim;
 
+    capped_note(out, "CPU", cpu_milli_up(r->target), p->max_allowed.cpu_milli, true);
     c->target.cpu_milli =
         clamp_res(cpu_milli_up(r->target), p->min_allowed.cpu_milli, p->max_allowed.cpu_milli);
     c->lower_bound.cpu_milli =
@@ -381,6 +397,7 @@ static void mem_final(const raw *r, double floor, const rec_inputs *in, rec_resu
     int64_t fl = floor > 0 ? clamp_res(mem_up(floor), RES_UNSET, p->max_allowed.mem_bytes) : 0;
     double lim;
 
+    capped_note(out, "memory", mem_up(r->target), p->max_allowed.mem_bytes, false);
     c->target.mem_bytes =
         clamp_res(mem_up(r->target), p->min_allowed.mem_bytes, p->max_allowed.mem_bytes);
     c->lower_bound.mem_bytes =

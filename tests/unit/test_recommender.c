@@ -163,6 +163,7 @@ static void test_rounding_and_bounds(void)
     g_res.max_allowed = (res_amounts){100, 200 * MIB};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.target.cpu_milli, 100);
+    CHECK_STR_CONTAINS(r.reason, "CPU 288m capped at maxAllowed 100m");
     CHECK_INT_EQ(r.c.upper_bound.cpu_milli, 100);
     CHECK_INT_EQ(r.c.lower_bound.cpu_milli, 100);
     CHECK_INT_EQ(r.c.target.mem_bytes, 200 * MIB);
@@ -287,6 +288,7 @@ static void test_oom_bump(void)
         r = compute(s, &in);
         CHECK_INT_EQ(r.c.target.mem_bytes, 400 * MIB);
         CHECK_INT_EQ(r.c.limits.mem_bytes, 400 * MIB);
+        CHECK_STR_CONTAINS(r.reason, "memory 707Mi capped at maxAllowed 400Mi");
         policy_defaults();
         rec_state_free(s);
     }
