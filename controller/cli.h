@@ -7,4 +7,7 @@
 /* `recommend`: a report from Prometheus (cli_recommend.c). */
 int cli_recommend_main(int argc, char **argv);
 
+/* `run`: the operator (cli_run.c, operator.c). */
+int cli_run_main(int argc, char **argv);
+
 #endif

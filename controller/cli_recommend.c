@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "controller/cli.h"
+#include "controller/cli_flags.h"
 #include "model/duration.h"
 #include "prom/promql.h"
 
@@ -61,20 +62,7 @@ static void usage(FILE *out)
 }
 
 enum {
-    OPT_PROM = 256,
-    OPT_TOKEN_FILE,
-    OPT_USER,
-    OPT_PASSWORD_FILE,
-    OPT_CA,
-    OPT_CERT,
-    OPT_KEY,
-    OPT_INSECURE,
-    OPT_HEADER,
-    OPT_TIMEOUT,
-    OPT_CONCURRENCY,
-    OPT_PROM_SELECTOR,
-    OPT_METRIC,
-    OPT_KUBECONFIG,
+    OPT_KUBECONFIG = CLI_OPT_PROM_END,
     OPT_CONTEXT,
     OPT_NO_KUBE,
     OPT_POLICY,
@@ -89,100 +77,25 @@ enum {
     OPT_LOG
 };
 
-static const struct option long_opts[] = {
-    {"prometheus", required_argument, NULL, OPT_PROM},
-    {"prometheus-token-file", required_argument, NULL, OPT_TOKEN_FILE},
-    {"prometheus-user", required_argument, NULL, OPT_USER},
-    {"prometheus-password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"prometheus-ca-file", required_argument, NULL, OPT_CA},
-    {"prometheus-cert", required_argument, NULL, OPT_CERT},
-    {"prometheus-key", required_argument, NULL, OPT_KEY},
-    {"prometheus-insecure-skip-verify", no_argument, NULL, OPT_INSECURE},
-    {"prometheus-header", required_argument, NULL, OPT_HEADER},
-    {"prometheus-timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"prometheus-concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"prometheus-selector", required_argument, NULL, OPT_PROM_SELECTOR},
-    {"metric", required_argument, NULL, OPT_METRIC},
-    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-    {"context", required_argument, NULL, OPT_CONTEXT},
-    {"no-kube", no_argument, NULL, OPT_NO_KUBE},
-    {"namespace", required_argument, NULL, 'n'},
-    {"selector", required_argument, NULL, 'l'},
-    {"policy", required_argument, NULL, OPT_POLICY},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"step", required_argument, NULL, OPT_STEP},
-    {"rate-window", required_argument, NULL, OPT_RATE_WINDOW},
-    {"at", required_argument, NULL, OPT_AT},
-    {"output", required_argument, NULL, 'o'},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"color", no_argument, NULL, OPT_COLOR},
-    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-    {"log-level", required_argument, NULL, OPT_LOG},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
-
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "snug-controller recommend: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return -1;
-}
-
-/* A duration flag in whole seconds within [lo, hi]. */
-static int duration_flag(const char *name, const char *v, int64_t lo, int64_t hi, int64_t *out)
-{
-    snug_err err;
-
-    if (duration_parse(v, out, &err) != SNUG_OK)
-        return bad("--%s: %s", name, err.msg);
-    if (*out < lo || *out > hi)
-        return bad("--%s %s: out of range", name, v);
-    return 0;
-}
-
-static int metric_flag(recommend_opts *o, const char *v)
-{
-    static const struct {
-        const char *key;
-        size_t off;
-    } keys[] = {
-        {"cpu", offsetof(usage_metrics, cpu)},
-        {"memory", offsetof(usage_metrics, memory)},
-        {"cfs-periods", offsetof(usage_metrics, cfs_periods)},
-        {"cfs-throttled", offsetof(usage_metrics, cfs_throttled)},
-        {"oom-events", offsetof(usage_metrics, oom_events)},
-        {"pod-owner", offsetof(usage_metrics, pod_owner)},
-        {"replicaset-owner", offsetof(usage_metrics, replicaset_owner)},
-        {"last-terminated", offsetof(usage_metrics, last_terminated)},
-        {"requests", offsetof(usage_metrics, requests)},
-        {"limits", offsetof(usage_metrics, limits)},
-        {"go-info", offsetof(usage_metrics, go_info)},
-    };
-    const char *eq = strchr(v, '=');
-    size_t i;
-
-    for (i = 0; eq != NULL && i < sizeof(keys) / sizeof(keys[0]); i++) {
-        if (strlen(keys[i].key) == (size_t)(eq - v) &&
-            strncmp(keys[i].key, v, (size_t)(eq - v)) == 0) {
-            if (!promql_name_valid(eq + 1))
-                return bad("--metric %s: \"%s\" is not a valid metric name", v, eq + 1);
-            *(const char **)((char *)&o->metrics + keys[i].off) = eq + 1;
-            return 0;
-        }
-    }
-    return bad("--metric %s: want KEY=NAME with KEY one of cpu, memory, cfs-periods, "
-               "cfs-throttled, oom-events, pod-owner, replicaset-owner, last-terminated, "
-               "requests, limits, go-info",
-               v);
-}
+static const struct option long_opts[] = {CLI_PROM_LONG_OPTS,
+                                          {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+                                          {"context", required_argument, NULL, OPT_CONTEXT},
+                                          {"no-kube", no_argument, NULL, OPT_NO_KUBE},
+                                          {"namespace", required_argument, NULL, 'n'},
+                                          {"selector", required_argument, NULL, 'l'},
+                                          {"policy", required_argument, NULL, OPT_POLICY},
+                                          {"window", required_argument, NULL, OPT_WINDOW},
+                                          {"step", required_argument, NULL, OPT_STEP},
+                                          {"rate-window", required_argument, NULL, OPT_RATE_WINDOW},
+                                          {"at", required_argument, NULL, OPT_AT},
+                                          {"output", required_argument, NULL, 'o'},
+                                          {"progress", no_argument, NULL, OPT_PROGRESS},
+                                          {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+                                          {"color", no_argument, NULL, OPT_COLOR},
+                                          {"no-color", no_argument, NULL, OPT_NO_COLOR},
+                                          {"log-level", required_argument, NULL, OPT_LOG},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
 
 static int at_flag(recommend_opts *o, const char *v)
 {
@@ -195,70 +108,9 @@ static int at_flag(recommend_opts *o, const char *v)
         return 0;
     }
     if (rfc3339_parse(v, &epoch, NULL) != SNUG_OK)
-        return bad("--at %s: want RFC 3339 (2026-12-01T00:00:00Z) or unix seconds", v);
+        return cli_bad("--at %s: want RFC 3339 (2026-12-01T00:00:00Z) or unix seconds", v);
     o->at = (double)epoch;
     return 0;
-}
-
-static int prom_opt(recommend_opts *o, int c, const char *v)
-{
-    snug_err err;
-    int64_t n;
-
-    switch (c) {
-    case OPT_PROM:
-        o->prom.url = v;
-        return 0;
-    case OPT_TOKEN_FILE:
-        o->prom.bearer_token_file = v;
-        return 0;
-    case OPT_USER:
-        o->prom.basic_user = v;
-        return 0;
-    case OPT_PASSWORD_FILE:
-        o->prom.basic_password_file = v;
-        return 0;
-    case OPT_CA:
-        o->prom.ca_file = v;
-        return 0;
-    case OPT_CERT:
-        o->prom.client_cert = v;
-        return 0;
-    case OPT_KEY:
-        o->prom.client_key = v;
-        return 0;
-    case OPT_INSECURE:
-        o->prom.insecure_skip_verify = true;
-        return 0;
-    case OPT_HEADER:
-        if (o->prom.n_headers >= RECOMMEND_MAX_HEADERS)
-            return bad("--prometheus-header: at most %d", RECOMMEND_MAX_HEADERS);
-        if (strchr(v, ':') == NULL || strpbrk(v, "\r\n") != NULL)
-            return bad("--prometheus-header %s: want 'Name: value'", v);
-        o->headers[o->prom.n_headers++] = v;
-        return 0;
-    case OPT_TIMEOUT:
-        if (duration_flag("prometheus-timeout", v, 1, 3600, &n) != 0)
-            return -1;
-        o->prom.timeout_ms = (int)(n * 1000);
-        return 0;
-    case OPT_CONCURRENCY:
-        n = atoll(v);
-        if (n < 1 || n > 64)
-            return bad("--prometheus-concurrency %s: want 1 to 64", v);
-        o->prom.concurrency = (int)n;
-        return 0;
-    case OPT_PROM_SELECTOR:
-        snug_err_clear(&err);
-        if (promql_extra_check(v, &err) != SNUG_OK)
-            return bad("--prometheus-selector %s: %s", v, err.msg);
-        o->metrics.extra = v;
-        return 0;
-    case OPT_METRIC:
-        return metric_flag(o, v);
-    default:
-        return 1; /* not a Prometheus flag */
-    }
 }
 
 static int scope_opt(recommend_opts *o, int c, const char *v)
@@ -278,7 +130,7 @@ static int scope_opt(recommend_opts *o, int c, const char *v)
         return 0;
     case 'n':
         if (o->n_namespaces >= RECOMMEND_MAX_NAMESPACES)
-            return bad("-n: at most %d namespaces", RECOMMEND_MAX_NAMESPACES);
+            return cli_bad("-n: at most %d namespaces", RECOMMEND_MAX_NAMESPACES);
         o->namespaces[o->n_namespaces++] = v;
         return 0;
     case 'l':
@@ -288,14 +140,14 @@ static int scope_opt(recommend_opts *o, int c, const char *v)
         o->policy_file = v;
         return 0;
     case OPT_WINDOW:
-        return duration_flag("window", v, 600, 90 * 86400, &o->window);
+        return cli_duration_flag("window", v, 600, 90 * 86400, &o->window);
     case OPT_STEP:
-        if (duration_flag("step", v, 10, 3600, &n) != 0)
+        if (cli_duration_flag("step", v, 10, 3600, &n) != 0)
             return -1;
         o->step = (int)n;
         return 0;
     case OPT_RATE_WINDOW:
-        if (duration_flag("rate-window", v, 30, 86400, &n) != 0)
+        if (cli_duration_flag("rate-window", v, 30, 86400, &n) != 0)
             return -1;
         o->rate_window = (int)n;
         return 0;
@@ -304,7 +156,7 @@ static int scope_opt(recommend_opts *o, int c, const char *v)
     case 'o':
         return report_format_parse(v, &o->format)
                    ? 0
-                   : bad("-o %s: want table, wide, json, yaml or csv", v);
+                   : cli_bad("-o %s: want table, wide, json, yaml or csv", v);
     case OPT_PROGRESS:
         o->progress = 1;
         return 0;
@@ -319,7 +171,7 @@ static int scope_opt(recommend_opts *o, int c, const char *v)
         return 0;
     case OPT_LOG:
         if (log_parse_level(v, &lvl) != 0)
-            return bad("--log-level %s: want debug, info, warn or error", v);
+            return cli_bad("--log-level %s: want debug, info, warn or error", v);
         log_set_level(lvl);
         return 0;
     default:
@@ -347,20 +199,20 @@ int recommend_parse_args(int argc, char **argv, recommend_opts *o)
             return 1;
         }
         if (c == '?' || c == ':') {
-            bad("%s: %s", argv[optind - 1], c == ':' ? "needs a value" : "unknown flag");
+            cli_bad("%s: %s", argv[optind - 1], c == ':' ? "needs a value" : "unknown flag");
             usage(stderr);
             return -1;
         }
-        rc = prom_opt(o, c, optarg);
+        rc = cli_prom_flag(&o->prom, o->headers, RECOMMEND_MAX_HEADERS, &o->metrics, c, optarg);
         if (rc == 1)
             rc = scope_opt(o, c, optarg);
         if (rc != 0)
             return -1;
     }
     if (optind < argc)
-        return bad("unexpected argument \"%s\"", argv[optind]);
+        return cli_bad("unexpected argument \"%s\"", argv[optind]);
     if (o->prom.url == NULL || o->prom.url[0] == '\0')
-        return bad("--prometheus URL is required");
+        return cli_bad("--prometheus URL is required");
     return 0;
 }
 
@@ -370,6 +222,7 @@ int cli_recommend_main(int argc, char **argv)
     int rc;
 
     log_set_level(LOG_WARN);
+    cli_flags_command("recommend");
     rc = recommend_parse_args(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : 2;

@@ -26,6 +26,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "recommend") == 0)
         return cli_recommend_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return cli_run_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("snug-controller %s\n", SNUG_VERSION);
         return 0;

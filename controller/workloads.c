@@ -18,7 +18,7 @@ static void container_free(wl_container *c)
     if (c == NULL)
         return;
     free(c->name);
-    rec_state_free(c->state);
+    rec_state_free(c->state); /* NULL after wlset_remove */
     free(c);
 }
 
@@ -209,4 +209,63 @@ const char *workload_api_version(const char *kind)
     if (strcasecmp(kind, "Pod") == 0)
         return "v1";
     return "apps/v1";
+}
+
+size_t wlset_containers(const wlset *s)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < s->n; i++)
+        n += s->items[i]->n_cs;
+    return n;
+}
+
+size_t wlset_state_bytes(const wlset *s)
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; i < s->n; i++) {
+        for (j = 0; j < s->items[i]->n_cs; j++)
+            n += rec_state_memory(s->items[i]->cs[j]->state);
+    }
+    return n;
+}
+
+snug_status wlset_reset_pods(wlset *s)
+{
+    strmap *fresh = strmap_new(NULL);
+    size_t i, n = 0;
+
+    if (fresh == NULL)
+        return SNUG_ERR_NOMEM;
+    strmap_free(s->pods);
+    s->pods = fresh;
+    /* no mapping points anywhere now: removed workloads can go */
+    for (i = 0; i < s->n; i++) {
+        if (s->items[i]->gone) {
+            workload_free(s->items[i]);
+            continue;
+        }
+        s->items[i]->pods = 0;
+        s->items[n++] = s->items[i];
+    }
+    s->n = n;
+    return SNUG_OK;
+}
+
+void wlset_remove(wlset *s, workload *w)
+{
+    char key[KEY_MAX];
+    size_t i;
+
+    if (w == NULL || w->gone)
+        return;
+    if (key3(key, sizeof(key), w->ns, w->ref.kind, w->ref.name))
+        strmap_delete(s->by_key, key);
+    for (i = 0; i < w->n_cs; i++) {
+        rec_state_free(w->cs[i]->state);
+        w->cs[i]->state = NULL;
+    }
+    w->gone = true;
+    w->pol = NULL;
 }

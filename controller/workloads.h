@@ -55,6 +55,9 @@ typedef struct workload {
     size_t n_cs;
     size_t pods;                        /* Pods mapped to it */
     unsigned seen;                      /* the operator pass that last saw it in the cluster */
+    bool gone;                          /* removed (wlset_remove); freed at the next reset */
+    bool hpa_cpu, hpa_memory;           /* an HPA scales it on CPU / memory utilisation */
+    bool vpa_active;                    /* a VerticalPodAutoscaler sizes it (mode not Off) */
     char latest_pod[WORKLOAD_NAME_MAX]; /* the Pod with the newest usage sample */
     double latest_t;                    /* that sample's time */
 } workload;
@@ -92,6 +95,19 @@ snug_status wlset_map_pod(wlset *s, const char *ns, const char *pod, workload *w
 /* The workload Pod ns/pod was mapped to. *known tells whether the Pod was
  * mapped at all (to a workload or to none). */
 workload *wlset_pod_workload(const wlset *s, const char *ns, const char *pod, bool *known);
+
+/* Containers tracked, and the bytes their recommender state holds. */
+size_t wlset_containers(const wlset *s);
+size_t wlset_state_bytes(const wlset *s);
+
+/* Remove workload w: not found any more, its containers' state freed, w->gone
+ * set. Pod mappings may still point at it, so the structure itself stays in
+ * items (skip gone ones) until wlset_reset_pods(). */
+void wlset_remove(wlset *s, workload *w);
+
+/* Forget every Pod -> workload mapping (they are rebuilt as series come)
+ * and free the removed workloads. SNUG_ERR_NOMEM changes nothing. */
+snug_status wlset_reset_pods(wlset *s);
 
 /* The API version a workload kind lives in ("apps/v1" for Deployment,
  * "batch/v1" for Job and CronJob, "v1" for Pod); "apps/v1" otherwise. */

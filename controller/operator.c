@@ -1,0 +1,487 @@
+/* operator.c -- `snug-controller run`: lifecycle and the loop (see
+ * operator.h). */
+#include "controller/operator.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "controller/checkpoint.h"
+#include "controller/operator_internal.h"
+#include "kube/kube_config.h"
+
+#define DEFAULT_NS      "snug-system"
+#define SYNC_TIMEOUT_MS 120000
+
+const char *const op_kind_names[OP_KINDS] = {"Deployment", "StatefulSet", "DaemonSet",
+                                             "CronJob",    "Job",         "Pod"};
+
+static const kube_resource kind_res[OP_KINDS] = {
+    {"apps", "v1", "deployments"}, {"apps", "v1", "statefulsets"}, {"apps", "v1", "daemonsets"},
+    {"batch", "v1", "cronjobs"},   {"batch", "v1", "jobs"},        {NULL, "v1", "pods"},
+};
+static const kube_resource res_policies = {"snug.dev", "v1alpha1", "sizingpolicies"};
+static const kube_resource res_namespaces = {NULL, "v1", "namespaces"};
+static const kube_resource res_hpas = {"autoscaling", "v2", "horizontalpodautoscalers"};
+static const kube_resource res_vpas = {"autoscaling.k8s.io", "v1", "verticalpodautoscalers"};
+static const kube_resource res_recs = {"snug.dev", "v1alpha1", "recommendations"};
+
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+}
+
+void operator_opts_defaults(operator_opts *o)
+{
+    const char *ns = getenv("POD_NAMESPACE"), *pod = getenv("POD_NAME");
+    static char host[256];
+
+    memset(o, 0, sizeof(*o));
+    usage_metrics_defaults(&o->metrics);
+    o->prom.headers = o->headers;
+    o->interval = 60;
+    o->leader_elect = true;
+    o->lease_namespace = ns != NULL && ns[0] ? ns : DEFAULT_NS;
+    o->lease_name = "snug-controller";
+    if (pod == NULL || pod[0] == '\0') {
+        if (gethostname(host, sizeof(host) - 1) != 0)
+            snprintf(host, sizeof(host), "snug-controller-%ld", (long)getpid());
+        pod = host;
+    }
+    o->identity = pod;
+    o->checkpoint_interval = 300;
+    o->change_threshold = 0.1;
+    o->metrics_listen = ":8080";
+}
+
+bool op_may_write(const op *p)
+{
+    return __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE);
+}
+
+/* ---- leadership ------------------------------------------------------------ */
+
+static void started_leading(void *ud)
+{
+    op *p = ud;
+
+    __atomic_store_n(&p->leading, 1, __ATOMIC_RELEASE);
+    snug_log(LOG_INFO, "operator", "started leading", "identity", p->o->identity, NULL);
+}
+
+static void stopped_leading(void *ud)
+{
+    op *p = ud;
+
+    /* writes check this flag before each request: they stop at once */
+    __atomic_store_n(&p->leading, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->pass_done, 0, __ATOMIC_RELEASE);
+    snug_log(LOG_WARN, "operator", "stopped leading", "identity", p->o->identity, NULL);
+}
+
+static void new_leader(const char *identity, void *ud)
+{
+    (void)ud;
+    snug_log(LOG_INFO, "operator", "leader", "identity", identity, NULL);
+}
+
+static snug_status start_lease(op *p, snug_err *err)
+{
+    kube_lease_opts lo;
+    snug_status st;
+
+    if (!p->o->leader_elect) {
+        started_leading(p);
+        return SNUG_OK;
+    }
+    memset(&lo, 0, sizeof(lo));
+    lo.ns = p->o->lease_namespace;
+    lo.name = p->o->lease_name;
+    lo.identity = p->o->identity;
+    lo.on_started_leading = started_leading;
+    lo.on_stopped_leading = stopped_leading;
+    lo.on_new_leader = new_leader;
+    lo.ud = p;
+    st = kube_lease_new(p->kc, &lo, &p->lease, err);
+    return st == SNUG_OK ? kube_lease_start(p->lease, err) : st;
+}
+
+/* ---- health ------------------------------------------------------------------ */
+
+static bool caches_synced(op *p)
+{
+    size_t i;
+
+    if (!kube_informer_synced(p->policies) || !kube_informer_synced(p->namespaces) ||
+        !kube_informer_synced(p->pods) || !kube_informer_synced(p->recs))
+        return false;
+    for (i = 0; i < OP_KINDS; i++) {
+        if (!kube_informer_synced(p->kinds[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool healthy(void *ud, char *reason, size_t cap)
+{
+    op *p = ud;
+
+    if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+        snprintf(reason, cap, "shutting down");
+        return false;
+    }
+    return true;
+}
+
+static bool ready(void *ud, char *reason, size_t cap)
+{
+    op *p = ud;
+
+    if (!caches_synced(p)) {
+        snprintf(reason, cap, "caches not synced");
+        return false;
+    }
+    if (__atomic_load_n(&p->leading, __ATOMIC_ACQUIRE) &&
+        !__atomic_load_n(&p->pass_done, __ATOMIC_ACQUIRE)) {
+        snprintf(reason, cap, "leading, first pass not completed");
+        return false;
+    }
+    return true;
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+
+static snug_status informer(op *p, const kube_resource *r, const char *ns,
+                            void (*transform)(cJSON *, void *), kube_informer **out, snug_err *err)
+{
+    kube_informer_opts io;
+    snug_status st;
+
+    memset(&io, 0, sizeof(io));
+    io.resource = *r;
+    io.ns = ns;
+    io.transform = transform;
+    io.transform_ud = p;
+    st = kube_informer_new(p->kc, &io, out, err);
+    if (st == SNUG_OK)
+        st = kube_informer_start(*out, err);
+    if (st != SNUG_OK)
+        snug_err_prefix(err, "informer %s", r->resource);
+    return st;
+}
+
+/* One namespace when restricted to exactly one, else all (the operator
+ * filters the others out). */
+static const char *watch_ns(const op *p)
+{
+    return p->o->n_namespaces == 1 ? p->o->namespaces[0] : NULL;
+}
+
+/* Whether the API server serves resource r (the VPA's CRD may be absent). */
+static bool api_served(op *p, const kube_resource *r)
+{
+    kube_list_opts lo = {.limit = 1};
+    cJSON *list = NULL;
+    snug_err err;
+    snug_status st = kube_list_page(p->kc, r, NULL, &lo, NULL, &list, &err);
+
+    cJSON_Delete(list);
+    if (st == SNUG_ERR_NOT_FOUND)
+        snug_log(LOG_INFO, "operator", "not served, not watched", "resource", r->resource, NULL);
+    return st != SNUG_ERR_NOT_FOUND;
+}
+
+static snug_status start_informers(op *p, snug_err *err)
+{
+    const char *ns = watch_ns(p);
+    snug_status st = informer(p, &res_policies, NULL, NULL, &p->policies, err);
+    size_t i;
+
+    if (st == SNUG_OK)
+        st = informer(p, &res_namespaces, NULL, NULL, &p->namespaces, err);
+    for (i = 0; st == SNUG_OK && i < OP_KINDS; i++)
+        st = informer(p, &kind_res[i], ns, i == OP_KINDS - 1 ? op_pod_slim : NULL, &p->kinds[i],
+                      err);
+    if (st == SNUG_OK)
+        p->pods = p->kinds[OP_KINDS - 1];
+    if (st == SNUG_OK)
+        st = informer(p, &res_hpas, ns, NULL, &p->hpas, err);
+    if (st == SNUG_OK && api_served(p, &res_vpas))
+        st = informer(p, &res_vpas, ns, NULL, &p->vpas, err);
+    if (st == SNUG_OK)
+        st = informer(p, &res_recs, ns, NULL, &p->recs, err);
+    return st;
+}
+
+static snug_status start_http(op *p, snug_err *err)
+{
+    metrics_http_opts ho;
+    char addr[128];
+    snug_status st;
+
+    p->reg = metrics_registry_new(0);
+    if (p->reg == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    st = ctl_metrics_new(p->reg, &p->m, err);
+    if (st != SNUG_OK || p->o->metrics_listen == NULL)
+        return st;
+    memset(&ho, 0, sizeof(ho));
+    st = metrics_http_parse_listen(p->o->metrics_listen, addr, sizeof(addr), &ho.port, err);
+    if (st != SNUG_OK)
+        return st;
+    ho.address = addr;
+    ho.registry = p->reg;
+    ho.healthy = healthy;
+    ho.ready = ready;
+    ho.ud = p;
+    return metrics_http_start(&ho, &p->http, err);
+}
+
+static snug_status setup(op *p, snug_err *err)
+{
+    kube_config *cfg = NULL;
+    snug_status st = prom_client_new(&p->o->prom, &p->pc, err);
+
+    if (st != SNUG_OK)
+        return snug_err_wrap(err, st, "--prometheus");
+    st = kube_config_load(p->o->kubeconfig, p->o->context, &cfg, err);
+    if (st == SNUG_OK)
+        st = kube_client_new(cfg, NULL, &p->kc, err);
+    kube_config_free(cfg);
+    if (st != SNUG_OK)
+        return snug_err_wrap(err, st, "API server");
+    /* a shutdown abandons the pass's Prometheus reads; the API client
+     * stays usable for the last checkpoint */
+    prom_client_set_abort(p->pc, &p->stop);
+    st = start_http(p, err);
+    if (st == SNUG_OK)
+        st = start_informers(p, err);
+    if (st == SNUG_OK)
+        st = start_lease(p, err);
+    return st;
+}
+
+/* ---- the loop ----------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void save_checkpoint(op *p, double now)
+{
+    ckpt_stats cs;
+    snug_err err;
+    char n[32];
+
+    if (p->set == NULL)
+        return;
+    memset(&cs, 0, sizeof(cs));
+    snug_err_clear(&err);
+    if (checkpoint_save(p->kc, p->o->checkpoint_namespace, p->set, now, &cs, &err) != SNUG_OK) {
+        snug_log(LOG_WARN, "operator", "checkpoint not saved", "error", err.msg, NULL);
+        return;
+    }
+    p->last_checkpoint = now;
+    ctl_metrics_checkpoint(p->m, now);
+    snprintf(n, sizeof(n), "%zu", cs.entries);
+    snug_log(LOG_INFO, "operator", "checkpoint saved", "containers", n, NULL);
+}
+
+/* Taking over: the state from the checkpoints; Prometheus from their time. */
+static snug_status take_over(op *p, snug_err *err)
+{
+    ckpt_stats cs;
+    double saved_at = 0;
+    char n[32], t[64];
+    snug_status st;
+
+    p->set = wlset_new(0);
+    if (p->set == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+    memset(&cs, 0, sizeof(cs));
+    st = checkpoint_load(p->kc, p->o->checkpoint_namespace, p->set, &saved_at, &cs, err);
+    if (st != SNUG_OK) {
+        wlset_free(p->set);
+        p->set = NULL;
+        return snug_err_wrap(err, st, "loading checkpoints");
+    }
+    p->last_end = saved_at;
+    p->last_checkpoint = saved_at;
+    if (saved_at > 0)
+        ctl_metrics_checkpoint(p->m, saved_at);
+    snprintf(n, sizeof(n), "%zu", cs.entries);
+    snprintf(t, sizeof(t), "%.0f", saved_at);
+    snug_log(LOG_INFO, "operator", "checkpoints loaded", "containers", n, "saved_at", t, NULL);
+    return SNUG_OK;
+}
+
+static void drop_state(op *p)
+{
+    wlset_free(p->set);
+    p->set = NULL;
+    p->last_end = 0;
+}
+
+static void pass(op *p)
+{
+    double t0 = mono_s(), now = now_s();
+    const char *result = "ok";
+    snug_err err;
+    snug_status st = SNUG_OK;
+
+    snug_err_clear(&err);
+    p->written = p->unchanged = p->deleted = p->bumps = 0;
+    if (p->set == NULL)
+        st = take_over(p, &err);
+    if (st == SNUG_OK)
+        st = op_sync_policies(p, &err);
+    if (st == SNUG_OK)
+        st = op_sync_workloads(p, &err);
+    if (st == SNUG_OK && op_sync_usage(p, now, &err) != SNUG_OK)
+        result = "prometheus_error"; /* values kept; conditions say so */
+    if (st == SNUG_OK)
+        op_sync_pod_ooms(p);
+    if (st == SNUG_OK)
+        st = op_write_all(p, now, &err);
+    if (st != SNUG_OK) {
+        result = "api_error";
+        snug_log(LOG_ERROR, "operator", "pass failed", "error", err.msg, NULL);
+    }
+    ctl_metrics_pass(p->m, mono_s() - t0, result);
+    ctl_metrics_writes(p->m, p->written, p->unchanged, p->deleted);
+    ctl_metrics_oom_bumps(p->m, p->bumps);
+    if (p->set != NULL)
+        ctl_metrics_tracked(p->m, p->set->n, wlset_containers(p->set), wlset_state_bytes(p->set));
+    if (st == SNUG_OK && strcmp(result, "ok") == 0) {
+        ctl_metrics_last_pass(p->m, now);
+        __atomic_store_n(&p->pass_done, 1, __ATOMIC_RELEASE);
+    }
+    if (op_may_write(p) && now - p->last_checkpoint >= p->o->checkpoint_interval)
+        save_checkpoint(p, now);
+}
+
+/* Sleep until the next pass, a signal, or a change of leadership. */
+static void wait_next(op *p, double next, int was_leading)
+{
+    struct timespec tick = {0, 200 * 1000 * 1000};
+
+    while (mono_s() < next && !g_signal &&
+           __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE) == was_leading)
+        nanosleep(&tick, NULL);
+    if (g_signal)
+        __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+}
+
+static void refresh_metrics(op *p, int leading)
+{
+    prom_stats ps;
+
+    prom_client_stats(p->pc, &ps);
+    ctl_metrics_prom(p->m, &ps);
+    ctl_metrics_kube(p->m);
+    ctl_metrics_leader(p->m, leading != 0);
+}
+
+static void loop(op *p)
+{
+    while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+        int leading = __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE);
+        double next = mono_s() + p->o->interval;
+
+        refresh_metrics(p, leading);
+        if (!leading) {
+            /* a standby keeps its caches warm; the state is the leader's */
+            if (p->set != NULL)
+                drop_state(p);
+        } else if (caches_synced(p)) {
+            pass(p);
+        }
+        wait_next(p, next, leading);
+    }
+}
+
+/* ---- run ------------------------------------------------------------------------- */
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void teardown(op *p)
+{
+    size_t i;
+
+    if (p->lease != NULL)
+        kube_lease_free(p->lease); /* releases the Lease when leading */
+    kube_informer_free(p->policies);
+    kube_informer_free(p->namespaces);
+    for (i = 0; i < OP_KINDS; i++)
+        kube_informer_free(p->kinds[i]);
+    kube_informer_free(p->hpas);
+    kube_informer_free(p->vpas);
+    kube_informer_free(p->recs);
+    if (p->http != NULL)
+        metrics_http_stop(p->http);
+    ctl_metrics_free(p->m);
+    metrics_registry_free(p->reg);
+    wlset_free(p->set);
+    policy_set_free(p->pols);
+    prom_client_free(p->pc);
+    kube_client_free(p->kc);
+}
+
+int operator_run(const operator_opts *o)
+{
+    op p;
+    snug_err err;
+    int rc = 0;
+
+    memset(&p, 0, sizeof(p));
+    p.o = o;
+    g_signal = 0;
+    install_signals();
+    snug_err_clear(&err);
+    snug_log(LOG_INFO, "operator", "starting", "identity", o->identity, "lease_namespace",
+             o->lease_namespace, NULL);
+    if (setup(&p, &err) != SNUG_OK) {
+        snug_log(LOG_ERROR, "operator", "cannot start", "error", err.msg, NULL);
+        fprintf(stderr, "snug-controller run: %s\n", err.msg);
+        rc = 1;
+    } else {
+        loop(&p);
+        snug_log(LOG_INFO, "operator", "shutting down", NULL);
+        /* the last checkpoint, while still holding the lease */
+        if (__atomic_load_n(&p.leading, __ATOMIC_ACQUIRE))
+            save_checkpoint(&p, now_s());
+    }
+    teardown(&p);
+    snug_log(LOG_INFO, "operator", "stopped", NULL);
+    return rc;
+}
