@@ -28,7 +28,8 @@
  * one request at a time. healthy() and ready() must be quick, thread-safe
  * with respect to the rest of the program (read atomics or take a short
  * lock), and write at most `cap` bytes (including the NUL) into `reason`,
- * which starts as "". The registry and `ud` must outlive the listener.
+ * which starts as "". The registry and `ud` must outlive the listener;
+ * `address` is read during metrics_http_start() only.
  *
  * Nothing here prints: libmicrohttpd's own messages go to snug_log at debug
  * level.
