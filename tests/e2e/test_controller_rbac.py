@@ -328,9 +328,30 @@ def test_token_does_what_the_controller_does(rbac, namespace, sa_kubeconfig):
     as_sa("create", "-f", "-", input=json.dumps(event))
     as_sa("delete", "recommendation", "deployment-web", "-n", namespace)
 
-    cm = "snug-e2e-rbac-checkpoint"
-    as_sa("create", "configmap", cm, "-n", SYSTEM_NS, "--from-literal=k=v")
+    # a Recommendation and a checkpoint ConfigMap created by server-side
+    # apply, as the controller writes them
+    rec2 = dict(rec, metadata={"name": "statefulset-db", "namespace": namespace},
+                spec={"targetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                                    "name": "db"}})
+    cm = "snug-checkpoint-e2e-rbac"
+    applies = [
+        ("/apis/snug.dev/v1alpha1/namespaces/%s/recommendations/statefulset-db" % namespace,
+         rec2),
+        ("/api/v1/namespaces/%s/configmaps/%s" % (SYSTEM_NS, cm),
+         {"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"name": cm, "namespace": SYSTEM_NS,
+                       "labels": {"app.kubernetes.io/managed-by": "snug-controller"}},
+          "data": {"k": "v"}}),
+    ]
+    for path, obj in applies:
+        code, body = request_as(rbac, sa_kubeconfig, "PATCH",
+                                path + "?fieldManager=snug-controller&force=true",
+                                json.dumps(obj), "application/apply-patch+yaml")
+        assert code == 201, (path, code, body)
+    as_sa("get", "configmaps", "-n", SYSTEM_NS,
+          "-l", "app.kubernetes.io/managed-by=snug-controller")
     as_sa("delete", "configmap", cm, "-n", SYSTEM_NS)
+    as_sa("delete", "recommendation", "statefulset-db", "-n", namespace)
 
     lease = {
         "apiVersion": "coordination.k8s.io/v1",
