@@ -168,11 +168,11 @@ def _ksm_owners(w, pods):
 
 def _ksm_resources(w, pods):
     h = w.history
-    for fam, attr in (
-        ("kube_pod_container_resource_requests", "requests"),
-        ("kube_pod_container_resource_limits", "limits"),
+    for fam, attr, help_text in (
+        ("kube_pod_container_resource_requests", "requests", "The number of requested request resource by a container."),
+        ("kube_pod_container_resource_limits", "limits", "The number of requested limit resource by a container."),
     ):
-        w.family(fam, "gauge", "The number of requested resource by a container.")
+        w.family(fam, "gauge", help_text)
         for pod in pods:
             for res, unit in (("cpu", "core"), ("memory", "byte")):
                 v = getattr(pod, attr).get(res)
