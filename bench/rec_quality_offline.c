@@ -536,6 +536,14 @@ int main(int argc, char **argv)
     policy_goruntime go = {GO_DETECT_AUTO, 0.9, GOMAXPROCS_WHEN_NO_CPU_LIMIT};
     tally tot[3][2];
 
+    /* policy overrides, to see how the parameters move the figures */
+    if (getenv("CPU_PCT"))
+        pr.cpu_percentile = atof(getenv("CPU_PCT"));
+    if (getenv("MEM_PCT"))
+        pr.memory_percentile = atof(getenv("MEM_PCT"));
+    if (getenv("MARGIN"))
+        pr.safety_margin = atof(getenv("MARGIN"));
+
     memset(tot, 0, sizeof(tot));
     res.min_allowed = (res_amounts){10, 32 * (int64_t)MI};
     res.max_allowed = (res_amounts){8000, 16384 * (int64_t)MI};

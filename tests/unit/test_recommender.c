@@ -434,9 +434,9 @@ static void test_trend(void)
     CHECK(grown.flags & REC_TREND);
     CHECK_STR_CONTAINS(grown.reason, "CPU grows 4.0%/day");
     CHECK_STR_CONTAINS(grown.reason, "memory grows 4.0%/day");
-    /* memory: the last day's peak x 1.04^7.5 (to the end of a window ahead) */
+    /* memory: the last day's peak x 1.04^5.75 (from its middle to 3/4 of a window ahead) */
     {
-        double peak = 350 * pow(1.04, (WEEK - 1) / 1440.0), want = peak * pow(1.04, 7.5) * 1.15;
+        double peak = 350 * pow(1.04, (WEEK - 1) / 1440.0), want = peak * pow(1.04, 5.75) * 1.15;
 
         CHECK_DBL_NEAR(grown.c.target.mem_bytes / MI, want, want * 0.03);
     }
