@@ -108,6 +108,7 @@ static snug_status load_entry(load_ctx *lc, const char *key, const char *value, 
         goto fatal;
     if (st != SNUG_OK) {
         warn_entry(lc, key, "checkpoint entry skipped: it does not decode", derr.msg);
+        st = SNUG_OK;
         goto out;
     }
     snprintf(id, sizeof(id), "%s\x1f%s\x1f%s\x1f%s", lc->ns, e.kind, e.name, e.container);
@@ -402,20 +403,66 @@ static void save_failed(save_ctx *sc, const char *ns, snug_status st, const snug
     strmap_put(sc->failed_ns, ns, &mark); /* on NOMEM the ns is not protected; rare enough */
 }
 
+/* Remove the data keys of the applied ConfigMap `got` that `mine` does not
+ * have: keys another field manager took over (a hand edit), which apply
+ * alone would never remove. Failures are logged: the next save retries. */
+static void prune_foreign(save_ctx *sc, const char *name, const cJSON *mine, const cJSON *got)
+{
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(mine, "data");
+    const cJSON *it;
+    char path[CKPT_KEY_MAX + 16], count[32];
+    size_t extra = 0;
+    snug_status st = SNUG_OK;
+    snug_err e;
+    dynbuf patch;
+
+    dynbuf_init(&patch, 4u << 20);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(got, "data"))
+    {
+        if (it->string == NULL || cJSON_GetObjectItemCaseSensitive(want, it->string) != NULL)
+            continue;
+        snprintf(path, sizeof(path), "/data/%s", it->string); /* keys have no '/' or '~' */
+        if (st == SNUG_OK)
+            st = dynbuf_addstr(&patch, extra++ ? ",{\"op\":\"remove\",\"path\":"
+                                               : "[{\"op\":\"remove\",\"path\":");
+        if (st == SNUG_OK)
+            st = json_append_string(&patch, path);
+        if (st == SNUG_OK)
+            st = dynbuf_addc(&patch, '}');
+    }
+    if (extra > 0 && st == SNUG_OK)
+        st = dynbuf_addc(&patch, ']');
+    if (extra > 0 && st == SNUG_OK)
+        st = kube_patch(sc->kc, &cm_res, sc->ctl_ns, name, KUBE_PATCH_JSON, dynbuf_str(&patch),
+                        NULL, NULL, &e);
+    else if (st != SNUG_OK)
+        snug_err_set(&e, st, "building the patch: %s", snug_status_str(st));
+    if (extra > 0) {
+        snprintf(count, sizeof(count), "%zu", extra);
+        snug_log(st == SNUG_OK ? LOG_WARN : LOG_ERROR, "checkpoint",
+                 st == SNUG_OK ? "removed checkpoint entries the controller did not write"
+                               : "could not remove checkpoint entries the controller did not write",
+                 "configmap", name, "entries", count, "error", st == SNUG_OK ? NULL : e.msg, NULL);
+    }
+    dynbuf_free(&patch);
+}
+
 static snug_status apply_shard(save_ctx *sc, const char *ns, size_t shard, size_t nshards,
                                const char *const *keys, const char *const *values, size_t n)
 {
     kube_write_opts wo = {.field_manager = CKPT_MANAGER, .force = 1};
     cJSON *cm = ckpt_configmap_build(sc->ctl_ns, ns, shard, nshards, sc->now, keys, values, n);
+    cJSON *got = NULL;
     const char *name = kube_obj_name(cm);
     snug_err e;
     snug_status st;
 
     if (cm == NULL)
         return snug_err_set(sc->err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
-    st = kube_apply(sc->kc, &cm_res, sc->ctl_ns, name, cm, &wo, NULL, &e);
+    st = kube_apply(sc->kc, &cm_res, sc->ctl_ns, name, cm, &wo, &got, &e);
     if (st == SNUG_OK) {
         sc->st->configmaps_written++;
+        prune_foreign(sc, name, cm, got);
         if (strmap_put(sc->written, name, &mark) != SNUG_OK)
             st = snug_err_set(sc->err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
     } else {
@@ -424,6 +471,7 @@ static snug_status apply_shard(save_ctx *sc, const char *ns, size_t shard, size_
         st = SNUG_OK;
     }
     cJSON_Delete(cm);
+    cJSON_Delete(got);
     return st;
 }
 
@@ -549,6 +597,7 @@ snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wl
     save_ctx sc = {.kc = kc, .ctl_ns = ctl_ns, .now = now, .err = err};
     save_ref *refs = NULL;
     size_t i, j, n = 0;
+    snug_err lerr;
     snug_status rc = SNUG_ERR_NOMEM;
 
     sc.st = st != NULL ? st : &dummy;
@@ -568,10 +617,15 @@ snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wl
             ;
         rc = save_ns(&sc, refs + i, j - i);
     }
-    if (rc == SNUG_OK)
-        rc = each_checkpoint(kc, ctl_ns, delete_if_stale, &sc, err);
-    if (rc == SNUG_OK)
-        rc = sc.first;
+    if (rc == SNUG_OK) { /* a failed apply's message wins over a failed list's */
+        snug_err *lerrp = sc.first != SNUG_OK ? &lerr : err;
+
+        rc = each_checkpoint(kc, ctl_ns, delete_if_stale, &sc, lerrp);
+        if (rc != SNUG_OK)
+            snug_err_prefix(lerrp, "deleting stale checkpoints in namespace %s", ctl_ns);
+        if (sc.first != SNUG_OK)
+            rc = sc.first;
+    }
     if (rc == SNUG_OK)
         log_saved(ctl_ns, sc.st);
 out:
