@@ -284,31 +284,46 @@ static snug_status read_update_mode(const cJSON *spec, vpa_info *out, snug_err *
                         fp, mode);
 }
 
-/* One entry of containerRecommendations into out->c[out->n]. */
-static snug_status read_container_rec(const cJSON *c, const char *path, vpa_info *out,
-                                      snug_err *err)
+/* Whether an entry before `c` in its array has containerName `name`. */
+static bool name_seen_before(const cJSON *list, const cJSON *c, const char *name)
 {
-    vpa_container *vc = &out->c[out->n];
+    const cJSON *e;
+
+    for (e = list->child; e != NULL && e != c; e = e->next) {
+        const cJSON *n = jsonfield_get(e, "containerName");
+
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Entry `c` of containerRecommendations (`list`), checked whole; kept in
+ * out->c while there is room, else out->truncated is set. */
+static snug_status read_container_rec(const cJSON *list, const cJSON *c, const char *path,
+                                      vpa_info *out, snug_err *err)
+{
+    vpa_container vc;
     const cJSON *target = NULL;
     fpath fp;
-    size_t i;
 
     if (!cJSON_IsObject(c))
         return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be an object, got %s", path,
                             jsonfield_type_name(c));
-    TRY(copy_required(c, "containerName", path, vc->name, sizeof(vc->name), err));
-    for (i = 0; i < out->n; i++) {
-        if (strcmp(out->c[i].name, vc->name) == 0)
-            return snug_err_set(err, SNUG_ERR_INVALID, "%s.containerName: \"%s\" is given twice",
-                                path, vc->name);
-    }
+    TRY(copy_required(c, "containerName", path, vc.name, sizeof(vc.name), err));
+    if (name_seen_before(list, c, vc.name))
+        return snug_err_set(err, SNUG_ERR_INVALID, "%s.containerName: \"%s\" is given twice", path,
+                            vc.name);
     TRY(required_object(c, "target", path, &target, err));
     jsonfield_path(fp, sizeof(fp), path, "target");
-    vc->target.cpu_milli = RES_UNSET;
-    vc->target.mem_bytes = RES_UNSET;
-    TRY(quantity_field(target, "cpu", fp, QUANTITY_FIELD_MILLI, &vc->target.cpu_milli, err));
-    TRY(quantity_field(target, "memory", fp, QUANTITY_FIELD_UNITS, &vc->target.mem_bytes, err));
-    out->n++;
+    vc.target.cpu_milli = RES_UNSET;
+    vc.target.mem_bytes = RES_UNSET;
+    TRY(quantity_field(target, "cpu", fp, QUANTITY_FIELD_MILLI, &vc.target.cpu_milli, err));
+    TRY(quantity_field(target, "memory", fp, QUANTITY_FIELD_UNITS, &vc.target.mem_bytes, err));
+    if (out->n < AUTOSCALER_VPA_MAX_CONTAINERS)
+        out->c[out->n++] = vc;
+    else
+        out->truncated = true;
     return SNUG_OK;
 }
 
@@ -323,13 +338,13 @@ static snug_status read_recommendations(const cJSON *vpa, vpa_info *out, snug_er
     TRY(jsonfield_object(vpa, "status", "", &status, err));
     TRY(jsonfield_section(status, "recommendation", "status", NULL, &rec, fp, sizeof(fp), err));
     TRY(jsonfield_array(rec, "containerRecommendations", fp, &list, err));
-    if (cJSON_GetArraySize(list) > AUTOSCALER_VPA_MAX_CONTAINERS)
-        return snug_err_set(err, SNUG_ERR_TOO_BIG, "%s: %d containers, snug reads at most %d", lp,
-                            cJSON_GetArraySize(list), AUTOSCALER_VPA_MAX_CONTAINERS);
+    if (cJSON_GetArraySize(list) > AUTOSCALER_VPA_MAX_ENTRIES)
+        return snug_err_set(err, SNUG_ERR_TOO_BIG, "%s: %d entries, more than %d", lp,
+                            cJSON_GetArraySize(list), AUTOSCALER_VPA_MAX_ENTRIES);
     cJSON_ArrayForEach(c, list)
     {
         jsonfield_index_path(fp, sizeof(fp), lp, i++);
-        TRY(read_container_rec(c, fp, out, err));
+        TRY(read_container_rec(list, c, fp, out, err));
     }
     return SNUG_OK;
 }

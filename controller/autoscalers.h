@@ -10,7 +10,7 @@
  * autoscalers gain fields over releases); the ones it reads are checked
  * strictly, so a broken object is refused as a whole, never half read.
  * Errors are SNUG_ERR_INVALID (SNUG_ERR_UNSUPPORTED for another apiVersion,
- * SNUG_ERR_TOO_BIG for more than AUTOSCALER_VPA_MAX_CONTAINERS
+ * SNUG_ERR_TOO_BIG for more than AUTOSCALER_VPA_MAX_ENTRIES container
  * recommendations) and name the object and the field:
  *   HorizontalPodAutoscaler "shop/web": spec.metrics[1].resource.target.type:
  *   must be Utilization or AverageValue for a resource metric, got "Value"
@@ -29,7 +29,8 @@
 #define AUTOSCALER_NS_MAX             64  /* a DNS label (63) + NUL */
 #define AUTOSCALER_KIND_MAX           64  /* as WORKLOAD_KIND_MAX */
 #define AUTOSCALER_NAME_MAX           254 /* a DNS subdomain (253) + NUL */
-#define AUTOSCALER_VPA_MAX_CONTAINERS 16
+#define AUTOSCALER_VPA_MAX_CONTAINERS 16  /* recommendations kept */
+#define AUTOSCALER_VPA_MAX_ENTRIES    256 /* read at all (each is checked) */
 
 /* An autoscaling/v2 HorizontalPodAutoscaler: its namespace (that of its
  * target too) and spec.scaleTargetRef, and whether it scales on CPU or
@@ -60,7 +61,9 @@ snug_status autoscaler_hpa_parse(const cJSON *hpa, hpa_info *out, snug_err *err)
  * "Recreate" and "InPlaceOrRecreate" all set requests); and its
  * status.recommendation.containerRecommendations[].target per container,
  * CPU in millicores and memory in bytes (RES_UNSET for a resource it does
- * not recommend). n is 0 while VPA has recommended nothing. */
+ * not recommend). n is 0 while VPA has recommended nothing. Beyond
+ * AUTOSCALER_VPA_MAX_CONTAINERS entries the rest are checked but not kept,
+ * and `truncated` is set (the VPA is still read: `active` counts most). */
 typedef struct vpa_container {
     char name[AUTOSCALER_NAME_MAX];
     res_amounts target;
@@ -71,6 +74,7 @@ typedef struct vpa_info {
     char kind[AUTOSCALER_KIND_MAX];
     char name[AUTOSCALER_NAME_MAX];
     bool active;
+    bool truncated; /* more recommendations than c[] holds; the first are kept */
     size_t n;
     vpa_container c[AUTOSCALER_VPA_MAX_CONTAINERS];
 } vpa_info;
@@ -81,8 +85,8 @@ typedef struct vpa_info {
  * recommendation a containerName (unique) and a target whose cpu and memory,
  * when given, are quantities >= 0 (other resources are ignored). apiVersion
  * other than autoscaling.k8s.io/v1: SNUG_ERR_UNSUPPORTED. More than
- * AUTOSCALER_VPA_MAX_CONTAINERS recommendations: SNUG_ERR_TOO_BIG. On
- * failure *out is zeroed. */
+ * AUTOSCALER_VPA_MAX_ENTRIES recommendations (no Pod has that many
+ * containers): SNUG_ERR_TOO_BIG. On failure *out is zeroed. */
 snug_status autoscaler_vpa_parse(const cJSON *vpa, vpa_info *out, snug_err *err);
 
 /* The recommendation for container `name`, or NULL. Borrowed from v. */

@@ -69,7 +69,7 @@ def rbac(cluster):
     yield cluster
     if not had_vpa:
         cluster.kubectl(
-            "delete", "crd", "verticalpodautoscalers.autoscaling.k8s.io", "--wait=false",
+            "delete", "crd", "verticalpodautoscalers.autoscaling.k8s.io", "--timeout=60s",
             check=False,
         )
 

@@ -4,6 +4,8 @@
  * JSON in the tables is written with ' for " (swapped before parsing). */
 #include "test.h"
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "controller/autoscalers.h"
@@ -490,43 +492,80 @@ static void test_vpa_bad(void)
     }
 }
 
-/* AUTOSCALER_VPA_MAX_CONTAINERS recommendations fit; one more is TOO_BIG. */
-static void test_vpa_many_containers(void)
+/* A VPA with n container recommendations c0..c<n-1> (cpu (k+1)m), entry
+ * `odd` (if < n) replaced by `odd_entry`. Caller frees. */
+static cJSON *vpa_with(size_t n, size_t odd, const char *odd_entry)
 {
-    char json[4096];
-    size_t n, k, len;
+    size_t cap = 256 + n * 80, len, k;
+    char *json = malloc(cap);
+    cJSON *j = NULL;
     int w;
 
-    for (n = AUTOSCALER_VPA_MAX_CONTAINERS; n <= AUTOSCALER_VPA_MAX_CONTAINERS + 1; n++) {
-        cJSON *j;
+    if (json == NULL)
+        return NULL;
+    w = snprintf(json, cap,
+                 "{\"metadata\":{\"name\":\"v\",\"namespace\":\"ns\"},\"spec\":{"
+                 "\"targetRef\":{\"kind\":\"Deployment\",\"name\":\"web\"}},"
+                 "\"status\":{\"recommendation\":{\"containerRecommendations\":[");
+    len = (size_t)w;
+    for (k = 0; k < n && w > 0 && len < cap; k++) {
+        if (k == odd)
+            w = snprintf(json + len, cap - len, "%s%s", k ? "," : "", odd_entry);
+        else
+            w = snprintf(json + len, cap - len,
+                         "%s{\"containerName\":\"c%zu\",\"target\":{\"cpu\":\"%zum\"}}",
+                         k ? "," : "", k, k + 1);
+        len += (size_t)w;
+    }
+    if (w > 0 && len < cap && (size_t)snprintf(json + len, cap - len, "]}}}") < cap - len)
+        j = cJSON_Parse(json);
+    CHECK(j != NULL);
+    free(json);
+    return j;
+}
+
+/* AUTOSCALER_VPA_MAX_CONTAINERS recommendations are kept, the rest checked
+ * and counted in `truncated`; beyond AUTOSCALER_VPA_MAX_ENTRIES: TOO_BIG. */
+static void test_vpa_many_containers(void)
+{
+    static const struct {
+        size_t n, odd;
+        const char *odd_entry;
+        snug_status st;
+        bool truncated;
+        const char *msg;
+    } cases[] = {
+        {16, SIZE_MAX, NULL, SNUG_OK, false, ""},
+        {17, SIZE_MAX, NULL, SNUG_OK, true, ""},
+        {256, SIZE_MAX, NULL, SNUG_OK, true, ""},
+        {257, SIZE_MAX, NULL, SNUG_ERR_TOO_BIG, false,
+         "VerticalPodAutoscaler \"ns/v\": " RECP ": 257 entries, more than 256"},
+        /* entries past the kept ones are still checked */
+        {20, 18, "{\"containerName\":\"c3\",\"target\":{}}", SNUG_ERR_INVALID, false,
+         "VerticalPodAutoscaler \"ns/v\": " RECP "[18].containerName: \"c3\" is given twice"},
+        {20, 19, "{\"containerName\":\"x\",\"target\":{\"memory\":\"1y\"}}", SNUG_ERR_INVALID,
+         false,
+         "VerticalPodAutoscaler \"ns/v\": " RECP "[19].target.memory: invalid quantity \"1y\""},
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(cases); i++) {
+        cJSON *j = vpa_with(cases[i].n, cases[i].odd, cases[i].odd_entry);
         vpa_info v;
         snug_err err = {0};
 
-        len = (size_t)snprintf(json, sizeof(json),
-                               "{\"metadata\":{\"name\":\"v\",\"namespace\":\"ns\"},\"spec\":{"
-                               "\"targetRef\":{\"kind\":\"Deployment\",\"name\":\"web\"}},"
-                               "\"status\":{\"recommendation\":{\"containerRecommendations\":[");
-        for (k = 0; k < n; k++) {
-            w = snprintf(json + len, sizeof(json) - len,
-                         "%s{\"containerName\":\"c%zu\",\"target\":{\"cpu\":\"%zum\"}}",
-                         k ? "," : "", k, k + 1);
-            CHECK(w > 0 && (size_t)w < sizeof(json) - len);
-            len += (size_t)w;
-        }
-        snprintf(json + len, sizeof(json) - len, "]}}}");
-        j = cJSON_Parse(json);
-        T_CASE("%zu containers", n);
-        CHECK(j != NULL);
-        if (n == AUTOSCALER_VPA_MAX_CONTAINERS) {
-            CHECK_INT_EQ(autoscaler_vpa_parse(j, &v, &err), SNUG_OK);
-            CHECK_INT_EQ(v.n, n);
-            CHECK_STR_EQ(v.c[n - 1].name, "c15");
-            CHECK_INT_EQ(v.c[n - 1].target.cpu_milli, 16);
+        T_CASE("%zu entries, odd %zu", cases[i].n, cases[i].odd);
+        CHECK_INT_EQ(autoscaler_vpa_parse(j, &v, &err), cases[i].st);
+        CHECK_STR_CONTAINS(err.msg, cases[i].msg);
+        CHECK_INT_EQ(v.truncated, cases[i].truncated);
+        if (cases[i].st == SNUG_OK) {
+            CHECK_INT_EQ(v.n, AUTOSCALER_VPA_MAX_CONTAINERS);
+            CHECK(v.active);
+            CHECK_STR_EQ(v.c[15].name, "c15");
+            CHECK_INT_EQ(v.c[15].target.cpu_milli, 16);
             CHECK_INT_EQ(autoscaler_vpa_container(&v, "c7")->target.cpu_milli, 8);
+            CHECK(autoscaler_vpa_container(&v, "c16") == NULL);
         } else {
-            CHECK_INT_EQ(autoscaler_vpa_parse(j, &v, &err), SNUG_ERR_TOO_BIG);
-            CHECK_STR_EQ(err.msg, "VerticalPodAutoscaler \"ns/v\": " RECP
-                                  ": 17 containers, snug reads at most 16");
             CHECK_INT_EQ(v.n, 0);
         }
         cJSON_Delete(j);
