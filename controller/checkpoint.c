@@ -14,7 +14,7 @@
 #include "kube/kube_api.h"
 #include "kube/kube_objects.h"
 
-#define CKPT_LIST_PAGE  16 /* ConfigMaps per list page: at most ~16 MiB */
+#define CKPT_LIST_PAGE  8 /* ConfigMaps per list page: at most ~6 MiB of JSON */
 #define CKPT_BUDGET_MAX (900u * 1024u)
 #define CKPT_STATE_MAX  (REC_CHECKPOINT_MAX * 2)
 #define ID_MAX          (WORKLOAD_KIND_MAX + 3 * WORKLOAD_NAME_MAX + 4)
@@ -490,7 +490,9 @@ static snug_status encode_ns(save_ctx *sc, const save_ref *refs, size_t n, const
         if (k > 0 && strcmp(keys[k - 1], r->key) == 0)
             why = "two containers with one hashed key";
         st = why ? SNUG_OK : encode_one(r, sc->now, &values[k], sc->err);
-        if (st != SNUG_OK)
+        if (st == SNUG_ERR_TOO_BIG)
+            why = "state larger than a checkpoint may be";
+        else if (st != SNUG_OK)
             return st;
         if (why == NULL) {
             keys[k] = r->key;

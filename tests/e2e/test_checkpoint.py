@@ -140,13 +140,13 @@ def test_round_trip_restores_every_state(ck):
 
 def test_shards_stay_under_the_budget_and_stale_ones_go(ck):
     budget = 20000
-    _, saved, _ = ck.run("--budget", budget, "save", "gen:shop:30:2", "tools/Deployment/x=a",
+    _, saved, _ = ck.run("--budget", budget, "save", "gen:shop:60:2", "tools/Deployment/x=a",
                          "shop-2/Deployment/w=c")
     cms = ck.configmaps()
     shop = sorted(n for n, cm in cms.items()
                   if cm["metadata"]["labels"]["snug.dev/checkpoint-namespace"] == "shop")
     n = len(shop)
-    assert n >= 4, shop  # 60 containers of ~1.3 KB in 20 KB shards
+    assert n >= 8, shop  # 120 containers of ~1.3 KB in 20 KB shards: loads take 2 pages
     assert shop == ["snug-checkpoint-shop"] + ["snug-checkpoint-shop.%d" % i for i in range(2, n + 1)]
     # namespace shop-2's ConfigMap is not a shard of shop's
     assert "snug-checkpoint-shop-2" in cms and "snug-checkpoint-tools" in cms
@@ -157,10 +157,11 @@ def test_shards_stay_under_the_budget_and_stale_ones_go(ck):
         assert data_bytes(cm) + 6 * len(cm["data"]) <= budget
         assert cm["metadata"]["annotations"]["snug.dev/checkpoint-shard"].endswith("/%d" % n)
         keys += list(cm["data"])
-    assert len(keys) == len(set(keys)) == 60
+    assert len(keys) == len(set(keys)) == 120
 
     _, loaded, _ = ck.load()
-    assert loaded["stats"]["entries"] == 62
+    assert loaded["stats"]["entries"] == 122
+    assert loaded["stats"]["configmaps_read"] == n + 2
     assert identities(loaded["entries"]) == identities(saved["entries"])
 
     # fewer workloads: one shard is enough, tools and shop-2 have nothing left
