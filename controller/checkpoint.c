@@ -96,7 +96,7 @@ static snug_status load_entry(load_ctx *lc, const char *key, const char *value, 
     ckpt_entry e = {0};
     rec_state *rs = NULL;
     char id[ID_MAX];
-    bool is_newer = false;
+    bool is_newer = false, again;
     snug_err derr;
     snug_status st = ckpt_value_decode(key, value, strlen(value), &e, &derr);
 
@@ -112,11 +112,12 @@ static snug_status load_entry(load_ctx *lc, const char *key, const char *value, 
         goto out;
     }
     snprintf(id, sizeof(id), "%s\x1f%s\x1f%s\x1f%s", lc->ns, e.kind, e.name, e.container);
+    again = strmap_get(lc->seen, id) != NULL;
     st = newer(lc, id, e.saved, &is_newer, err);
     if (st == SNUG_OK && is_newer)
         st = place(lc, key, &e, &rs, err);
     if (st == SNUG_OK && is_newer) {
-        lc->st->entries++;
+        lc->st->entries += again ? 0 : 1;
         lc->st->bytes += strlen(key) + strlen(value);
         lc->loaded_any = true;
         if (lc->cm_oldest == 0 || e.saved < lc->cm_oldest)

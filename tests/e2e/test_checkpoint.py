@@ -232,12 +232,21 @@ def test_corrupt_entries_are_skipped_with_a_warning(ck, cluster):
         "annotations": {"snug.dev/checkpoint-version": "1",
                         "snug.dev/checkpoint-time": "2026-12-05T00:00:00Z"}},
         "data": {"deployment.web.app": "%d %s" % (NOW - 86400, data["statefulset.db.pg"].split(" ")[1])}}
-    cluster.apply(yaml.safe_dump_all([other, older]))
+    # a newer copy (listed after the original) wins: db/pg gets web/app's state
+    newer = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "snug-checkpoint-shop.3", "namespace": ck.ns,
+        "labels": dict(other["metadata"]["labels"]),
+        "annotations": {"snug.dev/checkpoint-version": "1",
+                        "snug.dev/checkpoint-time": "2026-12-06T00:48:04Z"}},
+        "data": {"statefulset.db.pg": "%d %s" % (NOW + 60, data["deployment.web.app"].split(" ")[1])}}
+    cluster.apply(yaml.safe_dump_all([other, older, newer]))
 
     _, loaded, stderr = ck.load()
     got = identities(loaded["entries"])
     assert set(got) == {("shop", "Deployment", "web", "app"), ("shop", "StatefulSet", "db", "pg")}
     assert got[("shop", "Deployment", "web", "app")] == want[("shop", "Deployment", "web", "app")]
+    assert got[("shop", "StatefulSet", "db", "pg")] == want[("shop", "Deployment", "web", "app")]
+    assert loaded["stats"]["entries"] == 2
     assert loaded["saved_at"] == NOW  # the older copy loaded nothing, so its time does not count
     warned = {(w.get("key"), w.get("configmap")): w for w in warnings(stderr)}
     for key in ("deployment.web.sidecar", "deployment.api.app", hashed, "pod.foreign.c"):
@@ -249,10 +258,10 @@ def test_corrupt_entries_are_skipped_with_a_warning(ck, cluster):
     assert loaded["stats"]["entries_skipped"] == 5
 
     # the next save rewrites the damaged entries, removes the foreign one
-    # and the stray shards, and everything loads again
+    # and the three stray ConfigMaps, and everything loads again
     again = ck.save("shop/Deployment/web=app,sidecar", "shop/Deployment/api=app",
                     "shop/StatefulSet/db=pg", "shop/Rollout/canary=main")
-    assert again["stats"]["configmaps_deleted"] == 2
+    assert again["stats"]["configmaps_deleted"] == 3
     cms = ck.configmaps()
     assert sorted(cms) == ["snug-checkpoint-shop"]
     assert "pod.foreign.c" not in cms["snug-checkpoint-shop"]["data"]
