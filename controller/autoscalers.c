@@ -307,6 +307,7 @@ static snug_status read_container_rec(const cJSON *list, const cJSON *c, const c
     const cJSON *target = NULL;
     fpath fp;
 
+    memset(&vc, 0, sizeof(vc)); /* copied whole into out: no stray bytes */
     if (!cJSON_IsObject(c))
         return snug_err_set(err, SNUG_ERR_INVALID, "%s: must be an object, got %s", path,
                             jsonfield_type_name(c));
