@@ -328,7 +328,7 @@ static snug_status collect(const wlset *set, save_ref **out, size_t *n_out, ckpt
     for (i = 0; i < set->n; i++) {
         const workload *w = set->items[i];
 
-        if (w->pol == NULL)
+        if (w->pol == NULL || w->gone) /* gone: wlset_remove()d, not yet freed */
             continue;
         for (j = 0; j < w->n_cs; j++) {
             save_ref *r;

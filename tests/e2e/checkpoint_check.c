@@ -14,7 +14,8 @@
  *   list NS          list ConfigMaps of NS: {"op":"list","status":"ok"|...,"count":N}
  *
  * SPEC is NS/Kind/name=c1,c2 (a workload with a policy and those
- * containers), NS/Kind/name=c1,c2/nopol (no policy: not to be saved), or
+ * containers), NS/Kind/name=c1,c2/nopol (no policy: not to be saved),
+ * NS/Kind/name=c1,c2/gone (wlset_remove()d: not to be saved either), or
  * gen:NS:W:C (W Deployments w-0000... of C containers c0, c1...). Every
  * container gets 3 Pods with --days of samples every --step seconds up to
  * --now, made from a hash of its identity, so the same SPEC makes the same
@@ -199,7 +200,11 @@ static int add_spec(const check_opts *co, wlset *set, const char *spec)
     flag = strchr(cs, '/');
     if (flag != NULL)
         *flag++ = '\0';
-    return add_workload(co, set, ns, kind, name, cs, flag == NULL || strcmp(flag, "nopol") != 0);
+    if (add_workload(co, set, ns, kind, name, cs, flag == NULL || strcmp(flag, "nopol") != 0) != 0)
+        return 1;
+    if (flag != NULL && strcmp(flag, "gone") == 0)
+        wlset_remove(set, wlset_find(set, ns, kind, name));
+    return 0;
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
@@ -231,7 +236,7 @@ static cJSON *entries_json(const wlset *set, size_t *total)
     for (i = 0; i < set->n; i++) {
         const workload *w = set->items[i];
 
-        for (j = 0; j < w->n_cs; j++) {
+        for (j = 0; j < w->n_cs && !w->gone; j++) {
             cJSON *e = cJSON_CreateObject();
 
             dynbuf_reset(&b);

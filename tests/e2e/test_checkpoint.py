@@ -100,6 +100,7 @@ def test_round_trip_restores_every_state(ck):
         "shop/StatefulSet/db.primary=pg",
         "tools/Rollout/canary=main",  # not a known kind: a hashed key
         "shop/Deployment/skipped=x/nopol",  # no policy: not saved
+        "shop/Deployment/removed=x/gone",  # deleted from the cluster: not saved
     )
     assert saved["stats"]["configmaps_written"] == 2
     assert saved["stats"]["entries"] == 4
