@@ -19,6 +19,8 @@
 #define SATURATED      0.85 /* usage at this share of the limit is "at the limit" */
 #define CONF_SAMPLES   30.0 /* samples for full confidence from the count alone */
 #define FULL_CONF      0.9  /* history of this share of the window: full confidence */
+#define GAP_MASS       0.01 /* a percentile this much lower ... */
+#define GAP_RATIO      1.5  /* ... and this many times smaller: a gap between modes */
 
 /* What the window holds, gathered from the daily records. */
 typedef struct wstats {
@@ -243,12 +245,33 @@ static void throttled(const rec_inputs *in, const wstats *w, double *pt, double 
         *pt = raised;
 }
 
+/* The CPU percentile, unless it falls in a gap between two usage levels
+ * (batch work, bursts: the few samples of the ramps between them): then the
+ * top of the lower level, which is above the demand only GAP_MASS less often
+ * but costs far less (the quantile curve rose GAP_RATIO times over GAP_MASS
+ * of the samples). */
+static double cpu_percentile(const histogram *h, double p, rec_result *out)
+{
+    double pt = hist_percentile(h, p), below;
+
+    if (p <= GAP_MASS || p >= 1)
+        return pt;
+    below = hist_percentile(h, p - GAP_MASS);
+    if (!(pt > GAP_RATIO * below))
+        return pt;
+    reason_add(out,
+               "p%g of CPU falls between two usage levels (%.0fm and above): target from the "
+               "lower one, %.0fm",
+               p * 100, pt * 1000, below * 1000);
+    return below;
+}
+
 /* CPU demand from the histogram, the trend and throttling (cores). */
 static void cpu_raw(const rec_inputs *in, const wstats *w, double widen, raw *r, rec_result *out)
 {
     const histogram *h = w->cpu_h;
     double m = 1 + in->params->safety_margin;
-    double pt = hist_percentile(h, in->params->cpu_percentile);
+    double pt = cpu_percentile(h, in->params->cpu_percentile, out);
     double plo = hist_percentile(h, LOWER_PCT), phi = hist_percentile(h, UPPER_PCT);
     rec_trend tr;
     double f;

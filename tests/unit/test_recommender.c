@@ -146,6 +146,34 @@ static void test_percentile(void)
     rec_state_free(s);
 }
 
+/* batch work: idle 89.5 % of the minutes, ramps 0.5 %, heavy 10 % */
+static double cpu_batch(int i, int k)
+{
+    int m = i % 200;
+
+    return m < 179 ? 0.05 : m < 180 ? 0.7 : 1.5;
+}
+
+static void test_gap(void)
+{
+    rec_state *s = feed(WEEK, 1, cpu_batch, mem_const);
+    rec_inputs in = inputs(T0 + 7 * DAY);
+    rec_result r = compute(s, &in);
+
+    /* p90 sits on the ramps between the levels: the idle level is above the
+     * demand only 1 % less often, at a fraction of the cost */
+    CHECK_DBL_NEAR(r.c.target.cpu_milli, 57, 2); /* 50m x 1.15, inside its bucket */
+    CHECK_STR_CONTAINS(r.reason, "p90 of CPU falls between two usage levels");
+    /* the upper bound still sees the heavy level */
+    CHECK(r.c.upper_bound.cpu_milli >= 1500);
+    rec_state_free(s);
+    /* a smooth distribution is left alone */
+    s = feed(WEEK, 1, cpu_uniform, mem_const);
+    r = compute(s, &in);
+    CHECK_STR_EQ(r.reason, "");
+    rec_state_free(s);
+}
+
 static void test_rounding_and_bounds(void)
 {
     rec_state *s = feed(WEEK, 1, cpu_const, mem_odd);
@@ -634,6 +662,7 @@ int main(void)
     policy_defaults();
     RUN(test_steady);
     RUN(test_percentile);
+    RUN(test_gap);
     RUN(test_rounding_and_bounds);
     RUN(test_no_metrics);
     RUN(test_low_confidence);
