@@ -244,11 +244,14 @@ static snug_status decode_plain(const char *key, const char *value, size_t len, 
         return snug_err_set(err, SNUG_ERR_PARSE,
                             "checkpoint entry %s: not <kind>.<name>.<container>", key);
     nlen = (size_t)(dot2 - dot1 - 1);
-    if (nlen >= sizeof(e->name) || strlen(dot2 + 1) >= sizeof(e->container))
-        return snug_err_set(err, SNUG_ERR_PARSE, "checkpoint entry %s: name too long", key);
+    if (strlen(key) > CKPT_KEY_MAX)
+        return snug_err_set(err, SNUG_ERR_PARSE, "checkpoint entry %s: key too long", key);
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
     memcpy(e->name, dot1 + 1, nlen);
     e->name[nlen] = '\0';
+    if (!chars_ok(e->name, true)) /* what ckpt_key_build would have hashed */
+        return snug_err_set(err, SNUG_ERR_PARSE,
+                            "checkpoint entry %s: not <kind>.<name>.<container>", key);
     snprintf(e->container, sizeof(e->container), "%s", dot2 + 1);
     if (sp == NULL || !parse_saved(value, sp, &e->saved) ||
         memchr(sp + 1, ' ', len - (size_t)(sp + 1 - value)))
