@@ -8,19 +8,18 @@
  *     each closed interval's peak goes into a decaying memory histogram;
  *   - per UTC day (up to REC_MAX_DAYS): CPU sum/count/max, memory max and
  *     count, first/last sample time, CFS periods and throttled periods;
- *   - the last REC_MAX_OOMS OOM kills with the limit they happened at;
+ *   - the newest REC_MAX_OOMS OOM kills with the limit they happened at;
  *   - the same two histograms and maxima for the newest Pod template alone
  *     (see rec_state_gen_cpu), so a rollout is sized from the new Pods.
  * Pods are known by a 64-bit hash of their name (REC_MAX_PODS at most; the
- * one seen least recently makes room). Samples of one Pod must come in time
- * order; a sample not newer than that Pod's last one is a duplicate (an
- * overlapping query) and is ignored, so re-sending a range is harmless. Pods'
- * samples may interleave freely. NaN, infinite, negative or absurd values
- * (CPU above 100000 cores, memory above 1 PiB) and samples older than the
- * last trim are ignored.
+ * one seen least recently makes room; trim drops those gone for a day). Samples of one Pod must
+ * come in time order; a sample not newer than that Pod's last one is a duplicate (an overlapping
+ * query) and is ignored, so re-sending a range is harmless. Pods' samples may interleave freely.
+ * NaN, infinite, negative or absurd values (CPU above 100000 cores, memory above 1 PiB) and samples
+ * older than the last trim are ignored.
  *
  * Checkpoint: base64 text of a versioned binary record ("SNR", version 1,
- * fields, CRC-32): typically 0.5-1.5 KB per container. A corrupt, truncated,
+ * fields, CRC-32): 0.6-2 KB per container, 1.3 KB for a few Pods over a week. A corrupt, truncated,
  * foreign or newer checkpoint is refused with an error, never half-loaded.
  */
 #ifndef SNUG_REC_STATE_H
