@@ -1,25 +1,45 @@
-/* prom_result.c -- strict parsing of Prometheus query answers. The merge of
- * time chunks is in prom_result_merge.c. */
+/* prom_result.c -- strict parsing of Prometheus query answers, in one pass
+ * over the text (prom_json.h) straight into the result's arrays: no JSON
+ * tree, so an answer costs about its own size plus 16 bytes a sample. The
+ * merge of time chunks is in prom_result_merge.c.
+ *
+ * A wrong type does not stop the reading: it is recorded (the first one per
+ * part of the answer wins) and the value skipped, so that text that is not
+ * JSON at all is always reported as such, whatever came before. Beyond the
+ * API's shape, two rules keep one pass possible: a member the parser reads
+ * ("status", "data", "resultType", "result", "metric", "value", ...) may
+ * not appear twice in its object, and "resultType" must come before
+ * "result" (as every server writes them). */
 #include "prom/prom_result.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "json/jsonparse.h"
+#include "prom/prom_json.h"
 
 #define BRIEF_MAX    160
 #define NOT_JSON_MAX 64
 #define FIELD_MAX    256 /* a field path in messages; inputs cut to 160 */
 
-/* What a parse is working on: the query for messages, and the error. */
+/* A failure found while reading, kept until the text is known to be JSON. */
+typedef struct sem_err {
+    snug_status st;
+    char msg[SNUG_ERR_MSG_MAX];
+} sem_err;
+
 typedef struct parse_ctx {
+    pjson j;
     char q[BRIEF_MAX + 32];
-    snug_err *err;
+    dynbuf s;                          /* scratch: keys and strings */
+    sem_err env, data, warn;           /* the first failure in each part */
+    char *status, *error_type, *error; /* NULL: absent or not a string */
+    bool has_data, has_type, has_result;
+    prom_result *r;
+    size_t cap_series, cap_warnings;
 } parse_ctx;
 
 void prom_query_brief(char *buf, size_t cap, const char *q)
@@ -43,10 +63,13 @@ void prom_query_brief(char *buf, size_t cap, const char *q)
             buf[i] = ' ';
 }
 
-/* Fail with "query <q>: <field>: <what>". */
-static snug_status fail(parse_ctx *c, snug_status st, const char *field, const char *what)
+/* Record "<field>: <what>" as the failure of part `e` unless it has one. */
+static void sem(parse_ctx *c, sem_err *e, snug_status st, const char *field, const char *what)
 {
-    return snug_err_set(c->err, st, "query %s: %s: %s", c->q, field, what);
+    if (e->st != SNUG_OK)
+        return;
+    e->st = st;
+    snprintf(e->msg, sizeof(e->msg), "%.200s: %.200s", field, what);
 }
 
 /* ---- freeing ----------------------------------------------------------------------- */
@@ -153,38 +176,6 @@ static int parse_value(const char *s, double *out)
     return 0;
 }
 
-/* A [t, "v"] pair into *out. `field` names the pair. */
-static snug_status parse_pair(parse_ctx *c, const cJSON *pair, const char *field, prom_sample *out,
-                              const char **str)
-{
-    const cJSON *t, *v;
-    char f[FIELD_MAX];
-
-    if (!cJSON_IsArray(pair) || (t = pair->child) == NULL || (v = t->next) == NULL ||
-        v->next != NULL)
-        return fail(c, SNUG_ERR_PARSE, field, "sample is not a [time, \"value\"] pair");
-    if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble)) {
-        snprintf(f, sizeof(f), "%.160s[0]", field);
-        return fail(c, SNUG_ERR_PARSE, f, "sample time is not a number");
-    }
-    out->t = t->valuedouble;
-    snprintf(f, sizeof(f), "%.160s[1]", field);
-    if (!cJSON_IsString(v) || v->valuestring == NULL)
-        return fail(c, SNUG_ERR_PARSE, f, "sample value is not a string");
-    if (str != NULL) { /* a string result: the text is the value */
-        *str = v->valuestring;
-        out->v = NAN;
-        return SNUG_OK;
-    }
-    if (parse_value(v->valuestring, &out->v) != 0) {
-        char what[96];
-
-        snprintf(what, sizeof(what), "sample value \"%.40s\" is not a number", v->valuestring);
-        return fail(c, SNUG_ERR_PARSE, f, what);
-    }
-    return SNUG_OK;
-}
-
 /* ---- series ------------------------------------------------------------------------ */
 
 static int label_cmp(const void *a, const void *b)
@@ -199,230 +190,409 @@ static int sample_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static size_t child_count(const cJSON *a)
-{
-    size_t n = 0;
-    const cJSON *e;
+/* ---- building ---------------------------------------------------------------------- */
 
-    for (e = a->child; e != NULL; e = e->next)
-        n++;
-    return n;
+/* Grow *arr (of `size`-byte items, *cap of them) to hold n + 1. */
+static bool grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    size_t want;
+    void *p;
+
+    if (n < *cap)
+        return true;
+    want = *cap < 8 ? 8 : *cap * 2;
+    if (want > SIZE_MAX / size)
+        return false;
+    p = realloc(*arr, want * size);
+    if (p == NULL)
+        return false;
+    *arr = p;
+    *cap = want;
+    return true;
 }
 
-static snug_status parse_labels(parse_ctx *c, const cJSON *metric, const char *field,
-                                prom_series *s)
+static bool is_number_start(char ch)
 {
-    const cJSON *m;
+    return ch == '-' || (ch >= '0' && ch <= '9');
+}
+
+/* Skip the value after a recorded failure (false when that breaks the syntax). */
+static void skip_bad(parse_ctx *c, sem_err *e, snug_status st, const char *field, const char *what)
+{
+    sem(c, e, st, field, what);
+    pjson_skip(&c->j);
+}
+
+/* A [t, "v"] pair into *out; for a string result its text into *str. */
+static void read_pair(parse_ctx *c, const char *field, prom_sample *out, char **str, bool *ok)
+{
+    static const char shape[] = "sample is not a [time, \"value\"] pair";
+    char f[FIELD_MAX];
+    bool first = true;
+
+    *ok = false;
+    out->t = out->v = 0;
+    if (pjson_peek(&c->j) != '[')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, shape);
+    pjson_begin(&c->j, '[');
+    if (!pjson_next(&c->j, ']', &first))
+        return sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
+    snprintf(f, sizeof(f), "%.160s[0]", field);
+    if (!is_number_start(pjson_peek(&c->j)))
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
+    else if (pjson_number(&c->j, &out->t) && !isfinite(out->t))
+        sem(c, &c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
+    if (!pjson_next(&c->j, ']', &first))
+        return sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
+    snprintf(f, sizeof(f), "%.160s[1]", field);
+    if (pjson_peek(&c->j) != '"') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample value is not a string");
+    } else if (pjson_string(&c->j, &c->s)) {
+        *ok = isfinite(out->t);
+        if (str != NULL) {
+            out->v = NAN;
+            *str = strdup(dynbuf_str(&c->s));
+            if (*str == NULL)
+                sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+        } else if (parse_value(dynbuf_str(&c->s), &out->v) != 0) {
+            char what[96];
+
+            snprintf(what, sizeof(what), "sample value \"%.40s\" is not a number",
+                     dynbuf_str(&c->s));
+            sem(c, &c->data, SNUG_ERR_PARSE, f, what);
+            *ok = false;
+        }
+    }
+    if (pjson_next(&c->j, ']', &first)) {
+        sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
+        *ok = false;
+        do
+            pjson_skip(&c->j);
+        while (pjson_next(&c->j, ']', &first));
+    }
+}
+
+static void read_labels(parse_ctx *c, const char *field, prom_series *s)
+{
+    char f[FIELD_MAX];
+    size_t cap = 0;
+    bool first = true;
+
+    if (pjson_peek(&c->j) != '{')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an object");
+    pjson_begin(&c->j, '{');
+    while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
+           pjson_expect(&c->j, ':')) {
+        prom_label *l;
+
+        snprintf(f, sizeof(f), "%.160s.%.64s", field, dynbuf_str(&c->s));
+        if (!grow((void **)&s->labels, &cap, s->n_labels, sizeof(prom_label))) {
+            skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+            continue;
+        }
+        l = &s->labels[s->n_labels];
+        l->name = strdup(dynbuf_str(&c->s));
+        l->value = NULL;
+        s->n_labels++;
+        if (l->name == NULL)
+            sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+        if (pjson_peek(&c->j) != '"') {
+            skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "label value is not a string");
+        } else if (pjson_string(&c->j, &c->s)) {
+            l->value = strdup(dynbuf_str(&c->s));
+            if (l->value == NULL)
+                sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+        }
+    }
+}
+
+/* Sort the labels and refuse a name twice. */
+static void check_labels(parse_ctx *c, const char *field, prom_series *s)
+{
     char f[FIELD_MAX];
     size_t i;
 
-    if (!cJSON_IsObject(metric))
-        return fail(c, SNUG_ERR_PARSE, field, "missing or not an object");
-    s->n_labels = 0;
-    s->labels = calloc(child_count(metric) + 1, sizeof(*s->labels));
-    if (s->labels == NULL)
-        return fail(c, SNUG_ERR_NOMEM, field, "out of memory");
-    for (m = metric->child; m != NULL; m = m->next) {
-        prom_label *l = &s->labels[s->n_labels];
-
-        snprintf(f, sizeof(f), "%.160s.%.64s", field, m->string != NULL ? m->string : "");
-        if (!cJSON_IsString(m) || m->valuestring == NULL || m->string == NULL)
-            return fail(c, SNUG_ERR_PARSE, f, "label value is not a string");
-        l->name = strdup(m->string);
-        l->value = strdup(m->valuestring);
-        s->n_labels++;
-        if (l->name == NULL || l->value == NULL)
-            return fail(c, SNUG_ERR_NOMEM, f, "out of memory");
-    }
+    for (i = 0; i < s->n_labels; i++)
+        if (s->labels[i].name == NULL || s->labels[i].value == NULL)
+            return; /* a failure was recorded */
+    if (s->n_labels < 2)
+        return; /* (labels may be NULL: qsort must not see it) */
     qsort(s->labels, s->n_labels, sizeof(*s->labels), label_cmp);
     for (i = 1; i < s->n_labels; i++)
         if (strcmp(s->labels[i - 1].name, s->labels[i].name) == 0) {
             snprintf(f, sizeof(f), "%.160s.%.64s", field, s->labels[i].name);
-            return fail(c, SNUG_ERR_PARSE, f, "duplicate label");
+            return sem(c, &c->data, SNUG_ERR_PARSE, f, "duplicate label");
         }
-    return SNUG_OK;
 }
 
-static snug_status parse_values(parse_ctx *c, const cJSON *values, const char *field,
-                                prom_series *s)
+static void read_values(parse_ctx *c, const char *field, prom_series *s)
 {
-    const cJSON *e;
     char f[FIELD_MAX];
-    int sorted = 1;
-    snug_status st;
+    size_t cap = 0;
+    bool first = true, ok, sorted = true;
 
-    if (!cJSON_IsArray(values))
-        return fail(c, SNUG_ERR_PARSE, field, "missing or not an array");
-    s->samples = malloc((child_count(values) + 1) * sizeof(*s->samples));
-    if (s->samples == NULL)
-        return fail(c, SNUG_ERR_NOMEM, field, "out of memory");
-    for (e = values->child; e != NULL; e = e->next) {
+    if (pjson_peek(&c->j) != '[')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an array");
+    pjson_begin(&c->j, '[');
+    while (pjson_next(&c->j, ']', &first)) {
         snprintf(f, sizeof(f), "%.160s[%zu]", field, s->n_samples);
-        st = parse_pair(c, e, f, &s->samples[s->n_samples], NULL);
-        if (st != SNUG_OK)
-            return st;
+        if (!grow((void **)&s->samples, &cap, s->n_samples, sizeof(prom_sample))) {
+            skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+            continue;
+        }
+        read_pair(c, f, &s->samples[s->n_samples], NULL, &ok);
         if (s->n_samples > 0 && s->samples[s->n_samples].t < s->samples[s->n_samples - 1].t)
-            sorted = 0;
+            sorted = false;
         s->n_samples++;
     }
     if (!sorted)
         qsort(s->samples, s->n_samples, sizeof(*s->samples), sample_cmp);
-    return SNUG_OK;
+}
+
+/* The index of `key` in `names` (n of them), or -1; a second sighting of a
+ * known member is recorded as a failure in `e` and gives -2. */
+static int member(parse_ctx *c, sem_err *e, const char *field, const char *const *names, int n,
+                  unsigned *seen)
+{
+    const char *key = dynbuf_str(&c->s);
+    char f[FIELD_MAX];
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(key, names[i]) == 0)
+            break;
+    if (i == n)
+        return -1;
+    if (*seen & (1u << i)) {
+        snprintf(f, sizeof(f), "%.160s%s%.64s", field, field[0] ? "." : "", key);
+        sem(c, e, SNUG_ERR_PARSE, f, "appears twice");
+        return -2;
+    }
+    *seen |= 1u << i;
+    return i;
+}
+
+static void read_series_member(parse_ctx *c, int k, const char *field, prom_series *s,
+                               unsigned *got)
+{
+    char f[FIELD_MAX];
+    bool ok;
+
+    if (k == 0) {
+        snprintf(f, sizeof(f), "%.160s.metric", field);
+        read_labels(c, f, s);
+        *got |= 1;
+        return;
+    }
+    if (k == 3 || k == 4)
+        return skip_bad(c, &c->data, SNUG_ERR_UNSUPPORTED, field,
+                        "native histograms are not supported");
+    if ((k == 1) != (c->r->type == PROM_VECTOR)) {
+        pjson_skip(&c->j); /* "value" in a matrix, "values" in a vector */
+        return;
+    }
+    *got |= 2;
+    if (k == 2) {
+        snprintf(f, sizeof(f), "%.160s.values", field);
+        return read_values(c, f, s);
+    }
+    snprintf(f, sizeof(f), "%.160s.value", field);
+    s->samples = malloc(sizeof(prom_sample));
+    if (s->samples == NULL)
+        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+    read_pair(c, f, &s->samples[0], NULL, &ok);
+    s->n_samples = 1;
 }
 
 /* One element of a vector or matrix result. */
-static snug_status parse_series(parse_ctx *c, const cJSON *e, prom_result_type type,
-                                const char *field, prom_series *s)
+static void read_series(parse_ctx *c, size_t i)
 {
-    char f[FIELD_MAX];
-    const cJSON *v;
-    snug_status st;
+    static const char *const names[] = {"metric", "value", "values", "histogram", "histograms"};
+    char field[64], f[FIELD_MAX];
+    prom_result *r = c->r;
+    prom_series *s;
+    unsigned seen = 0, got = 0;
+    bool first = true;
+    int k;
 
-    if (!cJSON_IsObject(e))
-        return fail(c, SNUG_ERR_PARSE, field, "series is not an object");
-    snprintf(f, sizeof(f), "%.160s.metric", field);
-    st = parse_labels(c, cJSON_GetObjectItemCaseSensitive(e, "metric"), f, s);
-    if (st != SNUG_OK)
-        return st;
-    if (cJSON_GetObjectItemCaseSensitive(e, "histogram") != NULL ||
-        cJSON_GetObjectItemCaseSensitive(e, "histograms") != NULL)
-        return fail(c, SNUG_ERR_UNSUPPORTED, field, "native histograms are not supported");
-    if (type == PROM_MATRIX) {
-        snprintf(f, sizeof(f), "%.160s.values", field);
-        return parse_values(c, cJSON_GetObjectItemCaseSensitive(e, "values"), f, s);
+    snprintf(field, sizeof(field), "data.result[%zu]", i);
+    if (!grow((void **)&r->series, &c->cap_series, r->n_series, sizeof(prom_series)))
+        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, field, "out of memory");
+    s = &r->series[r->n_series++];
+    memset(s, 0, sizeof(*s));
+    if (pjson_peek(&c->j) != '{')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "series is not an object");
+    pjson_begin(&c->j, '{');
+    while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
+           pjson_expect(&c->j, ':')) {
+        k = member(c, &c->data, field, names, 5, &seen);
+        if (k < 0)
+            pjson_skip(&c->j);
+        else
+            read_series_member(c, k, field, s, &got);
     }
-    snprintf(f, sizeof(f), "%.160s.value", field);
-    v = cJSON_GetObjectItemCaseSensitive(e, "value");
-    if (v == NULL)
-        return fail(c, SNUG_ERR_PARSE, f, "missing");
-    s->samples = malloc(sizeof(*s->samples));
-    if (s->samples == NULL)
-        return fail(c, SNUG_ERR_NOMEM, f, "out of memory");
-    st = parse_pair(c, v, f, &s->samples[0], NULL);
-    if (st == SNUG_OK)
-        s->n_samples = 1;
-    return st;
-}
-
-static snug_status parse_series_list(parse_ctx *c, const cJSON *result, prom_result *r)
-{
-    const cJSON *e;
-    char f[64];
-    snug_status st;
-
-    if (!cJSON_IsArray(result))
-        return fail(c, SNUG_ERR_PARSE, "data.result", "missing or not an array");
-    r->series = calloc(child_count(result) + 1, sizeof(*r->series));
-    if (r->series == NULL)
-        return fail(c, SNUG_ERR_NOMEM, "data.result", "out of memory");
-    for (e = result->child; e != NULL; e = e->next) {
-        snprintf(f, sizeof(f), "data.result[%zu]", r->n_series);
-        st = parse_series(c, e, r->type, f, &r->series[r->n_series]);
-        r->n_series++; /* freed with the rest on failure */
-        if (st != SNUG_OK)
-            return st;
-    }
-    return SNUG_OK;
+    snprintf(f, sizeof(f), "%s.%s", field,
+             !(got & 1)               ? "metric"
+             : r->type == PROM_VECTOR ? "value"
+                                      : "values");
+    if (!(got & 1))
+        sem(c, &c->data, SNUG_ERR_PARSE, f, "missing or not an object");
+    else if (!(got & 2))
+        sem(c, &c->data, SNUG_ERR_PARSE, f,
+            r->type == PROM_VECTOR ? "missing" : "missing or not an array");
+    snprintf(f, sizeof(f), "%s.metric", field);
+    check_labels(c, f, s);
 }
 
 /* A scalar or string result: one series without labels, one sample. */
-static snug_status parse_single(parse_ctx *c, const cJSON *result, prom_result *r)
+static void read_single(parse_ctx *c)
 {
-    const char *str = NULL;
-    snug_status st;
+    prom_result *r = c->r;
+    bool ok;
 
     r->series = calloc(1, sizeof(*r->series));
-    if (r->series == NULL)
-        return fail(c, SNUG_ERR_NOMEM, "data.result", "out of memory");
+    if (r->series != NULL)
+        r->series[0].samples = malloc(sizeof(prom_sample));
+    if (r->series == NULL || r->series[0].samples == NULL)
+        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, "data.result", "out of memory");
     r->n_series = 1;
-    r->series[0].samples = malloc(sizeof(prom_sample));
-    if (r->series[0].samples == NULL)
-        return fail(c, SNUG_ERR_NOMEM, "data.result", "out of memory");
-    st = parse_pair(c, result, "data.result", &r->series[0].samples[0],
-                    r->type == PROM_STRING ? &str : NULL);
-    if (st != SNUG_OK)
-        return st;
     r->series[0].n_samples = 1;
-    if (str != NULL) {
-        r->string = strdup(str);
-        if (r->string == NULL)
-            return fail(c, SNUG_ERR_NOMEM, "data.result", "out of memory");
-    }
-    return SNUG_OK;
+    read_pair(c, "data.result", &r->series[0].samples[0],
+              r->type == PROM_STRING ? &r->string : NULL, &ok);
 }
 
-/* ---- the envelope ------------------------------------------------------------------ */
-
-static snug_status parse_warnings(parse_ctx *c, const cJSON *root, prom_result *r)
+static void read_result(parse_ctx *c)
 {
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "warnings");
-    const cJSON *e;
-    char f[64];
+    bool first = true;
 
-    if (w == NULL || cJSON_IsNull(w))
-        return SNUG_OK;
-    if (!cJSON_IsArray(w))
-        return fail(c, SNUG_ERR_PARSE, "warnings", "not an array");
-    r->warnings = calloc(child_count(w) + 1, sizeof(char *));
-    if (r->warnings == NULL)
-        return fail(c, SNUG_ERR_NOMEM, "warnings", "out of memory");
-    for (e = w->child; e != NULL; e = e->next) {
-        snprintf(f, sizeof(f), "warnings[%zu]", r->n_warnings);
-        if (!cJSON_IsString(e) || e->valuestring == NULL)
-            return fail(c, SNUG_ERR_PARSE, f, "not a string");
-        r->warnings[r->n_warnings] = strdup(e->valuestring);
-        if (r->warnings[r->n_warnings] == NULL)
-            return fail(c, SNUG_ERR_NOMEM, f, "out of memory");
-        r->n_warnings++;
-    }
-    return SNUG_OK;
+    c->has_result = true;
+    if (!c->has_type)
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result",
+                        "comes before a valid data.resultType");
+    if (c->r->type == PROM_SCALAR || c->r->type == PROM_STRING)
+        return read_single(c);
+    if (pjson_peek(&c->j) != '[')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result", "missing or not an array");
+    pjson_begin(&c->j, '[');
+    while (pjson_next(&c->j, ']', &first))
+        read_series(c, c->r->n_series);
 }
 
-static const char *string_member(const cJSON *o, const char *name)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsString(m) ? m->valuestring : NULL;
-}
-
-/* A status:"error" answer: its errorType and error, as the failure. */
-static snug_status parse_error_answer(parse_ctx *c, const cJSON *root)
-{
-    const char *type = string_member(root, "errorType");
-    const char *msg = string_member(root, "error");
-
-    if (type == NULL || msg == NULL)
-        return fail(c, SNUG_ERR_PARSE, type == NULL ? "errorType" : "error",
-                    "status is \"error\" but this is missing or not a string");
-    return snug_err_set(c->err, strcmp(type, "bad_data") == 0 ? SNUG_ERR_INVALID : SNUG_ERR_HTTP,
-                        "query %s: %.64s: %.300s", c->q, type, msg);
-}
-
-static snug_status parse_data(parse_ctx *c, const cJSON *root, prom_result *r)
+static void read_type(parse_ctx *c)
 {
     static const char *const names[] = {"vector", "matrix", "scalar", "string"};
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    const char *type;
-    size_t i;
+    int i;
 
-    if (!cJSON_IsObject(data))
-        return fail(c, SNUG_ERR_PARSE, "data", "missing or not an object");
-    type = string_member(data, "resultType");
-    if (type == NULL)
-        return fail(c, SNUG_ERR_PARSE, "data.resultType", "missing or not a string");
+    if (pjson_peek(&c->j) != '"')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.resultType", "missing or not a string");
+    if (!pjson_string(&c->j, &c->s))
+        return;
     for (i = 0; i < 4; i++)
-        if (strcmp(type, names[i]) == 0)
+        if (strcmp(dynbuf_str(&c->s), names[i]) == 0)
             break;
     if (i == 4)
-        return fail(c, SNUG_ERR_PARSE, "data.resultType", "not vector, matrix, scalar or string");
-    r->type = (prom_result_type)i;
-    if (r->type == PROM_VECTOR || r->type == PROM_MATRIX)
-        return parse_series_list(c, cJSON_GetObjectItemCaseSensitive(data, "result"), r);
-    return parse_single(c, cJSON_GetObjectItemCaseSensitive(data, "result"), r);
+        return sem(c, &c->data, SNUG_ERR_PARSE, "data.resultType",
+                   "not vector, matrix, scalar or string");
+    c->r->type = (prom_result_type)i;
+    c->has_type = true;
 }
 
+static void read_data(parse_ctx *c)
+{
+    static const char *const names[] = {"resultType", "result"};
+    unsigned seen = 0;
+    bool first = true;
+    int k;
+
+    if (pjson_peek(&c->j) != '{')
+        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data", "missing or not an object");
+    c->has_data = true;
+    pjson_begin(&c->j, '{');
+    while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
+           pjson_expect(&c->j, ':')) {
+        k = member(c, &c->data, "data", names, 2, &seen);
+        if (k == 0)
+            read_type(c);
+        else if (k == 1)
+            read_result(c);
+        else
+            pjson_skip(&c->j);
+    }
+}
+
+static void read_warnings(parse_ctx *c)
+{
+    prom_result *r = c->r;
+    char f[64];
+    bool first = true;
+
+    if (pjson_peek(&c->j) == 'n') {
+        pjson_skip(&c->j); /* null, or not JSON */
+        return;
+    }
+    if (pjson_peek(&c->j) != '[')
+        return skip_bad(c, &c->warn, SNUG_ERR_PARSE, "warnings", "not an array");
+    pjson_begin(&c->j, '[');
+    while (pjson_next(&c->j, ']', &first)) {
+        snprintf(f, sizeof(f), "warnings[%zu]", r->n_warnings);
+        if (pjson_peek(&c->j) != '"') {
+            skip_bad(c, &c->warn, SNUG_ERR_PARSE, f, "not a string");
+        } else if (!grow((void **)&r->warnings, &c->cap_warnings, r->n_warnings, sizeof(char *))) {
+            skip_bad(c, &c->warn, SNUG_ERR_NOMEM, f, "out of memory");
+        } else if (pjson_string(&c->j, &c->s)) {
+            r->warnings[r->n_warnings] = strdup(dynbuf_str(&c->s));
+            if (r->warnings[r->n_warnings] == NULL)
+                sem(c, &c->warn, SNUG_ERR_NOMEM, f, "out of memory");
+            else
+                r->n_warnings++;
+        }
+    }
+}
+
+/* "status", "errorType", "error": a string copied into *out, else NULL. */
+static void read_opt_string(parse_ctx *c, char **out)
+{
+    if (pjson_peek(&c->j) != '"') {
+        pjson_skip(&c->j);
+        return;
+    }
+    if (pjson_string(&c->j, &c->s)) {
+        *out = strdup(dynbuf_str(&c->s));
+        if (*out == NULL)
+            sem(c, &c->env, SNUG_ERR_NOMEM, "answer", "out of memory");
+    }
+}
+
+static void read_envelope(parse_ctx *c)
+{
+    static const char *const names[] = {"status", "errorType", "error", "data", "warnings"};
+    unsigned seen = 0;
+    bool first = true;
+    int k;
+
+    pjson_begin(&c->j, '{');
+    while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
+           pjson_expect(&c->j, ':')) {
+        k = member(c, &c->env, "", names, 5, &seen);
+        if (k == 0)
+            read_opt_string(c, &c->status);
+        else if (k == 1)
+            read_opt_string(c, &c->error_type);
+        else if (k == 2)
+            read_opt_string(c, &c->error);
+        else if (k == 3)
+            read_data(c);
+        else if (k == 4)
+            read_warnings(c);
+        else
+            pjson_skip(&c->j);
+    }
+}
+
+/* ---- the verdict ------------------------------------------------------------------- */
+
 /* "not JSON: <first bytes>", the bytes printable. */
-static snug_status not_json(parse_ctx *c, const char *body, size_t len)
+static snug_status not_json(parse_ctx *c, const char *body, size_t len, snug_err *err)
 {
     char head[NOT_JSON_MAX + 1];
     size_t i, n = len < NOT_JSON_MAX ? len : NOT_JSON_MAX;
@@ -433,60 +603,93 @@ static snug_status not_json(parse_ctx *c, const char *body, size_t len)
         head[i] = b < 0x20 || b >= 0x7f ? ' ' : (char)b;
     }
     head[n] = '\0';
-    return snug_err_set(c->err, SNUG_ERR_PARSE, "query %s: not JSON: %s%s", c->q, head,
+    return snug_err_set(err, SNUG_ERR_PARSE, "query %s: not JSON: %s%s", c->q, head,
                         len > n ? "..." : "");
 }
 
-static snug_status parse_root(parse_ctx *c, const cJSON *root, prom_result *r)
+static snug_status report(parse_ctx *c, const sem_err *e, snug_err *err)
 {
-    const char *status;
-    snug_status st;
+    return snug_err_set(err, e->st, "query %s: %s", c->q, e->msg);
+}
 
-    if (!cJSON_IsObject(root))
-        return fail(c, SNUG_ERR_PARSE, "answer", "not a JSON object");
-    status = string_member(root, "status");
-    if (status == NULL)
-        return fail(c, SNUG_ERR_PARSE, "status", "missing or not a string");
-    if (strcmp(status, "error") == 0)
-        return parse_error_answer(c, root);
-    if (strcmp(status, "success") != 0)
-        return fail(c, SNUG_ERR_PARSE, "status", "neither \"success\" nor \"error\"");
-    st = parse_data(c, root, r);
-    if (st == SNUG_OK)
-        st = parse_warnings(c, root, r);
-    return st;
+/* What the answer says, now that it is known to be JSON. */
+static snug_status verdict(parse_ctx *c, snug_err *err)
+{
+    if (c->env.st != SNUG_OK)
+        return report(c, &c->env, err);
+    if (c->status == NULL)
+        return snug_err_set(err, SNUG_ERR_PARSE, "query %s: status: missing or not a string", c->q);
+    if (strcmp(c->status, "error") == 0) {
+        if (c->error_type == NULL || c->error == NULL)
+            return snug_err_set(err, SNUG_ERR_PARSE,
+                                "query %s: %s: status is \"error\" but this is missing or not a "
+                                "string",
+                                c->q, c->error_type == NULL ? "errorType" : "error");
+        return snug_err_set(
+            err, strcmp(c->error_type, "bad_data") == 0 ? SNUG_ERR_INVALID : SNUG_ERR_HTTP,
+            "query %s: %.64s: %.300s", c->q, c->error_type, c->error);
+    }
+    if (strcmp(c->status, "success") != 0)
+        return snug_err_set(err, SNUG_ERR_PARSE,
+                            "query %s: status: neither \"success\" nor \"error\"", c->q);
+    if (c->data.st != SNUG_OK)
+        return report(c, &c->data, err);
+    if (!c->has_data)
+        return snug_err_set(err, SNUG_ERR_PARSE, "query %s: data: missing or not an object", c->q);
+    if (!c->has_type)
+        return snug_err_set(err, SNUG_ERR_PARSE,
+                            "query %s: data.resultType: missing or not a string", c->q);
+    if (!c->has_result)
+        return snug_err_set(err, SNUG_ERR_PARSE, "query %s: data.result: missing or not an array",
+                            c->q);
+    if (c->warn.st != SNUG_OK)
+        return report(c, &c->warn, err);
+    return SNUG_OK;
+}
+
+/* The answer is not an object: "not JSON" or "not a JSON object". */
+static snug_status not_object(parse_ctx *c, const char *body, size_t len, snug_err *err)
+{
+    if (pjson_skip(&c->j) && pjson_finish(&c->j))
+        return snug_err_set(err, SNUG_ERR_PARSE, "query %s: answer: not a JSON object", c->q);
+    return not_json(c, body, len, err);
+}
+
+static snug_status parse_all(parse_ctx *c, const char *body, size_t len, snug_err *err)
+{
+    if (pjson_peek(&c->j) != '{')
+        return not_object(c, body, len, err);
+    read_envelope(c);
+    if (!pjson_finish(&c->j))
+        return not_json(c, body, len, err);
+    return verdict(c, err);
 }
 
 snug_status prom_result_parse(const char *body, size_t len, const char *query, prom_result **out,
                               snug_err *err)
 {
     parse_ctx c;
-    cJSON *root = NULL;
-    prom_result *r = NULL;
     snug_status st;
 
     *out = NULL;
-    c.err = err;
+    memset(&c, 0, sizeof(c));
     prom_query_brief(c.q, sizeof(c.q), query);
     if (len == 0 || body == NULL)
         return snug_err_set(err, SNUG_ERR_PARSE, "query %s: empty answer", c.q);
-    st = jsonparse(body, len, &root, NULL);
-    if (st == SNUG_ERR_NOMEM)
-        return snug_err_set(err, st, "query %s: out of memory parsing the answer", c.q);
-    if (st != SNUG_OK)
-        return not_json(&c, body, len);
-    r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        st = snug_err_set(err, SNUG_ERR_NOMEM, "query %s: out of memory", c.q);
-        goto out;
-    }
-    st = parse_root(&c, root, r);
+    c.r = calloc(1, sizeof(*c.r));
+    if (c.r == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "query %s: out of memory", c.q);
+    pjson_init(&c.j, body, len);
+    dynbuf_init(&c.s, len + 1); /* a decoded string is never longer than the text */
+    st = parse_all(&c, body, len, err);
     if (st == SNUG_OK) {
-        *out = r;
-        r = NULL;
+        *out = c.r;
+        c.r = NULL;
     }
-out:
-    prom_result_free(r);
-    cJSON_Delete(root);
+    prom_result_free(c.r);
+    dynbuf_free(&c.s);
+    free(c.status);
+    free(c.error_type);
+    free(c.error);
     return st;
 }

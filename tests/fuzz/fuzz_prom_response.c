@@ -11,16 +11,23 @@
  *    for string results;
  *  - merging a second parse of the same input into the first succeeds
  *    (except for strings, refused), leaves the series count as it was and
- *    keeps every series in time order.
+ *    keeps every series in time order;
+ *  - differential: the reference parser (prom_response_ref.h, the first
+ *    implementation, through a cJSON tree) accepts exactly the same inputs,
+ *    reads them into an equal result (values compared bit for bit, NaN
+ *    included) and fails with the same status. A failure of both to read
+ *    JSON is "not JSON" in both.
  *
  * Build and run: scripts/fuzz.sh 60 prom_response
  */
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "prom/prom_result.h"
+#include "prom_response_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,6 +58,60 @@ static void check_series(const prom_result *r)
         abort();
 }
 
+static int same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof(a)) == 0 || (isnan(a) && isnan(b));
+}
+
+static void check_same(const prom_result *a, const prom_result *b)
+{
+    size_t i, k;
+
+    if (a->type != b->type || a->n_series != b->n_series || a->n_warnings != b->n_warnings ||
+        (a->string == NULL) != (b->string == NULL) ||
+        (a->string != NULL && strcmp(a->string, b->string) != 0))
+        abort();
+    for (i = 0; i < a->n_warnings; i++)
+        if (strcmp(a->warnings[i], b->warnings[i]) != 0)
+            abort();
+    for (i = 0; i < a->n_series; i++) {
+        const prom_series *x = &a->series[i], *y = &b->series[i];
+
+        if (x->n_labels != y->n_labels || x->n_samples != y->n_samples)
+            abort();
+        for (k = 0; k < x->n_labels; k++)
+            if (strcmp(x->labels[k].name, y->labels[k].name) != 0 ||
+                strcmp(x->labels[k].value, y->labels[k].value) != 0)
+                abort();
+        for (k = 0; k < x->n_samples; k++)
+            if (!same_double(x->samples[k].t, y->samples[k].t) ||
+                !same_double(x->samples[k].v, y->samples[k].v))
+                abort();
+    }
+}
+
+#define NOT_JSON "query fuzz: not JSON: "
+
+/* The reference must agree on the outcome. */
+static void check_reference(const uint8_t *data, size_t size, snug_status st, const snug_err *err,
+                            const prom_result *got)
+{
+    prom_result *ref = NULL;
+    snug_err rerr;
+    snug_status rst;
+
+    snug_err_clear(&rerr);
+    rst = ref_parse((const char *)data, size, "fuzz", &ref, &rerr);
+    if ((rst == SNUG_OK) != (st == SNUG_OK))
+        abort();
+    if (st == SNUG_OK)
+        check_same(got, ref);
+    else if ((strncmp(err->msg, NOT_JSON, strlen(NOT_JSON)) == 0) !=
+             (strncmp(rerr.msg, NOT_JSON, strlen(NOT_JSON)) == 0))
+        abort();
+    prom_result_free(ref);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     prom_result *a = NULL, *b = NULL;
@@ -60,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     snug_err_clear(&err);
     st = prom_result_parse((const char *)data, size, "fuzz", &a, &err);
+    check_reference(data, size, st, &err, a);
     if (st != SNUG_OK) {
         if (a != NULL || strncmp(err.msg, "query fuzz: ", 12) != 0)
             abort();

@@ -111,6 +111,32 @@ static void test_parse_errors(void)
          SNUG_ERR_PARSE, "data.result[1]: sample value \"x\" is not a number"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":null}}",
          SNUG_ERR_PARSE, "data.result: sample is not"},
+        /* the one-pass reader's two rules */
+        {"{\"status\":\"success\",\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
+         "\"result\":[]}}",
+         SNUG_ERR_PARSE, "query up: status: appears twice"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
+         "\"value\":[1,\"1\"],\"value\":[2,\"2\"]}]}}",
+         SNUG_ERR_PARSE, "data.result[0].value: appears twice"},
+        {"{\"status\":\"success\",\"data\":{\"result\":[],\"resultType\":\"vector\"}}",
+         SNUG_ERR_PARSE, "data.result: comes before a valid data.resultType"},
+        /* an error answer: whatever data holds does not matter */
+        {"{\"data\":{\"resultType\":7},\"status\":\"error\",\"error\":\"e\",\"errorType\":"
+         "\"internal\"}",
+         SNUG_ERR_HTTP, "query up: internal: e"},
+        /* but a broken text is still not JSON, wherever it breaks */
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{"
+         "\"a\":1}}]}",
+         SNUG_ERR_PARSE, "not JSON"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}} x",
+         SNUG_ERR_PARSE, "not JSON"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]},\"x\":"
+         "\"\\ud800\"}",
+         SNUG_ERR_PARSE, "not JSON"},
+        /* a vector ignores "values", a matrix "value", even malformed */
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
+         "\"values\":7,\"value\":[1,\"1\"],\"extra\":{\"deep\":[1,2,{}]}}]}}",
+         SNUG_OK, ""},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]},"
          "\"warnings\":\"w\"}",
          SNUG_ERR_PARSE, "warnings: not an array"},
