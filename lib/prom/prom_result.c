@@ -64,7 +64,7 @@ void prom_query_brief(char *buf, size_t cap, const char *q)
 }
 
 /* Record "<field>: <what>" as the failure of part `e` unless it has one. */
-static void sem(parse_ctx *c, sem_err *e, snug_status st, const char *field, const char *what)
+static void sem(sem_err *e, snug_status st, const char *field, const char *what)
 {
     if (e->st != SNUG_OK)
         return;
@@ -216,56 +216,58 @@ static bool is_number_start(char ch)
     return ch == '-' || (ch >= '0' && ch <= '9');
 }
 
-/* Skip the value after a recorded failure (false when that breaks the syntax). */
+/* Record a failure and skip the value it is about. */
 static void skip_bad(parse_ctx *c, sem_err *e, snug_status st, const char *field, const char *what)
 {
-    sem(c, e, st, field, what);
+    sem(e, st, field, what);
     pjson_skip(&c->j);
 }
 
 /* A [t, "v"] pair into *out; for a string result its text into *str. */
-static void read_pair(parse_ctx *c, const char *field, prom_sample *out, char **str, bool *ok)
+static void read_pair(parse_ctx *c, const char *field, prom_sample *out, char **str)
 {
     static const char shape[] = "sample is not a [time, \"value\"] pair";
     char f[FIELD_MAX];
     bool first = true;
 
-    *ok = false;
     out->t = out->v = 0;
-    if (pjson_peek(&c->j) != '[')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, shape);
+    if (pjson_peek(&c->j) != '[') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, field, shape);
+        return;
+    }
     pjson_begin(&c->j, '[');
-    if (!pjson_next(&c->j, ']', &first))
-        return sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
+    if (!pjson_next(&c->j, ']', &first)) {
+        sem(&c->data, SNUG_ERR_PARSE, field, shape);
+        return;
+    }
     snprintf(f, sizeof(f), "%.160s[0]", field);
     if (!is_number_start(pjson_peek(&c->j)))
         skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
     else if (pjson_number(&c->j, &out->t) && !isfinite(out->t))
-        sem(c, &c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
-    if (!pjson_next(&c->j, ']', &first))
-        return sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
+        sem(&c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
+    if (!pjson_next(&c->j, ']', &first)) {
+        sem(&c->data, SNUG_ERR_PARSE, field, shape);
+        return;
+    }
     snprintf(f, sizeof(f), "%.160s[1]", field);
     if (pjson_peek(&c->j) != '"') {
         skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample value is not a string");
     } else if (pjson_string(&c->j, &c->s)) {
-        *ok = isfinite(out->t);
         if (str != NULL) {
             out->v = NAN;
             *str = strdup(dynbuf_str(&c->s));
             if (*str == NULL)
-                sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+                sem(&c->data, SNUG_ERR_NOMEM, f, "out of memory");
         } else if (parse_value(dynbuf_str(&c->s), &out->v) != 0) {
             char what[96];
 
             snprintf(what, sizeof(what), "sample value \"%.40s\" is not a number",
                      dynbuf_str(&c->s));
-            sem(c, &c->data, SNUG_ERR_PARSE, f, what);
-            *ok = false;
+            sem(&c->data, SNUG_ERR_PARSE, f, what);
         }
     }
     if (pjson_next(&c->j, ']', &first)) {
-        sem(c, &c->data, SNUG_ERR_PARSE, field, shape);
-        *ok = false;
+        sem(&c->data, SNUG_ERR_PARSE, field, shape);
         do
             pjson_skip(&c->j);
         while (pjson_next(&c->j, ']', &first));
@@ -278,8 +280,10 @@ static void read_labels(parse_ctx *c, const char *field, prom_series *s)
     size_t cap = 0;
     bool first = true;
 
-    if (pjson_peek(&c->j) != '{')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an object");
+    if (pjson_peek(&c->j) != '{') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an object");
+        return;
+    }
     pjson_begin(&c->j, '{');
     while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
            pjson_expect(&c->j, ':')) {
@@ -295,13 +299,13 @@ static void read_labels(parse_ctx *c, const char *field, prom_series *s)
         l->value = NULL;
         s->n_labels++;
         if (l->name == NULL)
-            sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+            sem(&c->data, SNUG_ERR_NOMEM, f, "out of memory");
         if (pjson_peek(&c->j) != '"') {
             skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "label value is not a string");
         } else if (pjson_string(&c->j, &c->s)) {
             l->value = strdup(dynbuf_str(&c->s));
             if (l->value == NULL)
-                sem(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+                sem(&c->data, SNUG_ERR_NOMEM, f, "out of memory");
         }
     }
 }
@@ -321,7 +325,10 @@ static void check_labels(parse_ctx *c, const char *field, prom_series *s)
     for (i = 1; i < s->n_labels; i++)
         if (strcmp(s->labels[i - 1].name, s->labels[i].name) == 0) {
             snprintf(f, sizeof(f), "%.160s.%.64s", field, s->labels[i].name);
-            return sem(c, &c->data, SNUG_ERR_PARSE, f, "duplicate label");
+            {
+                sem(&c->data, SNUG_ERR_PARSE, f, "duplicate label");
+                return;
+            }
         }
 }
 
@@ -329,10 +336,12 @@ static void read_values(parse_ctx *c, const char *field, prom_series *s)
 {
     char f[FIELD_MAX];
     size_t cap = 0;
-    bool first = true, ok, sorted = true;
+    bool first = true, sorted = true;
 
-    if (pjson_peek(&c->j) != '[')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an array");
+    if (pjson_peek(&c->j) != '[') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "missing or not an array");
+        return;
+    }
     pjson_begin(&c->j, '[');
     while (pjson_next(&c->j, ']', &first)) {
         snprintf(f, sizeof(f), "%.160s[%zu]", field, s->n_samples);
@@ -340,7 +349,7 @@ static void read_values(parse_ctx *c, const char *field, prom_series *s)
             skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
             continue;
         }
-        read_pair(c, f, &s->samples[s->n_samples], NULL, &ok);
+        read_pair(c, f, &s->samples[s->n_samples], NULL);
         if (s->n_samples > 0 && s->samples[s->n_samples].t < s->samples[s->n_samples - 1].t)
             sorted = false;
         s->n_samples++;
@@ -376,7 +385,6 @@ static void read_series_member(parse_ctx *c, int k, const char *field, prom_seri
                                unsigned *got)
 {
     char f[FIELD_MAX];
-    bool ok;
 
     if (k == 0) {
         snprintf(f, sizeof(f), "%.160s.metric", field);
@@ -384,9 +392,10 @@ static void read_series_member(parse_ctx *c, int k, const char *field, prom_seri
         *got |= 1;
         return;
     }
-    if (k == 3 || k == 4)
-        return skip_bad(c, &c->data, SNUG_ERR_UNSUPPORTED, field,
-                        "native histograms are not supported");
+    if (k == 3 || k == 4) {
+        skip_bad(c, &c->data, SNUG_ERR_UNSUPPORTED, field, "native histograms are not supported");
+        return;
+    }
     if ((k == 1) != (c->r->type == PROM_VECTOR)) {
         pjson_skip(&c->j); /* "value" in a matrix, "values" in a vector */
         return;
@@ -394,13 +403,18 @@ static void read_series_member(parse_ctx *c, int k, const char *field, prom_seri
     *got |= 2;
     if (k == 2) {
         snprintf(f, sizeof(f), "%.160s.values", field);
-        return read_values(c, f, s);
+        {
+            read_values(c, f, s);
+            return;
+        }
     }
     snprintf(f, sizeof(f), "%.160s.value", field);
     s->samples = malloc(sizeof(prom_sample));
-    if (s->samples == NULL)
-        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
-    read_pair(c, f, &s->samples[0], NULL, &ok);
+    if (s->samples == NULL) {
+        skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
+        return;
+    }
+    read_pair(c, f, &s->samples[0], NULL);
     s->n_samples = 1;
 }
 
@@ -416,12 +430,16 @@ static void read_series(parse_ctx *c, size_t i)
     int k;
 
     snprintf(field, sizeof(field), "data.result[%zu]", i);
-    if (!grow((void **)&r->series, &c->cap_series, r->n_series, sizeof(prom_series)))
-        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, field, "out of memory");
+    if (!grow((void **)&r->series, &c->cap_series, r->n_series, sizeof(prom_series))) {
+        skip_bad(c, &c->data, SNUG_ERR_NOMEM, field, "out of memory");
+        return;
+    }
     s = &r->series[r->n_series++];
     memset(s, 0, sizeof(*s));
-    if (pjson_peek(&c->j) != '{')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "series is not an object");
+    if (pjson_peek(&c->j) != '{') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, field, "series is not an object");
+        return;
+    }
     pjson_begin(&c->j, '{');
     while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
            pjson_expect(&c->j, ':')) {
@@ -436,9 +454,9 @@ static void read_series(parse_ctx *c, size_t i)
              : r->type == PROM_VECTOR ? "value"
                                       : "values");
     if (!(got & 1))
-        sem(c, &c->data, SNUG_ERR_PARSE, f, "missing or not an object");
+        sem(&c->data, SNUG_ERR_PARSE, f, "missing or not an object");
     else if (!(got & 2))
-        sem(c, &c->data, SNUG_ERR_PARSE, f,
+        sem(&c->data, SNUG_ERR_PARSE, f,
             r->type == PROM_VECTOR ? "missing" : "missing or not an array");
     snprintf(f, sizeof(f), "%s.metric", field);
     check_labels(c, f, s);
@@ -448,17 +466,18 @@ static void read_series(parse_ctx *c, size_t i)
 static void read_single(parse_ctx *c)
 {
     prom_result *r = c->r;
-    bool ok;
 
     r->series = calloc(1, sizeof(*r->series));
     if (r->series != NULL)
         r->series[0].samples = malloc(sizeof(prom_sample));
-    if (r->series == NULL || r->series[0].samples == NULL)
-        return skip_bad(c, &c->data, SNUG_ERR_NOMEM, "data.result", "out of memory");
+    if (r->series == NULL || r->series[0].samples == NULL) {
+        skip_bad(c, &c->data, SNUG_ERR_NOMEM, "data.result", "out of memory");
+        return;
+    }
     r->n_series = 1;
     r->series[0].n_samples = 1;
     read_pair(c, "data.result", &r->series[0].samples[0],
-              r->type == PROM_STRING ? &r->string : NULL, &ok);
+              r->type == PROM_STRING ? &r->string : NULL);
 }
 
 static void read_result(parse_ctx *c)
@@ -466,13 +485,19 @@ static void read_result(parse_ctx *c)
     bool first = true;
 
     c->has_result = true;
-    if (!c->has_type)
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result",
-                        "comes before a valid data.resultType");
-    if (c->r->type == PROM_SCALAR || c->r->type == PROM_STRING)
-        return read_single(c);
-    if (pjson_peek(&c->j) != '[')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result", "missing or not an array");
+    if (!c->has_type) {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result",
+                 "comes before a valid data.resultType");
+        return;
+    }
+    if (c->r->type == PROM_SCALAR || c->r->type == PROM_STRING) {
+        read_single(c);
+        return;
+    }
+    if (pjson_peek(&c->j) != '[') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.result", "missing or not an array");
+        return;
+    }
     pjson_begin(&c->j, '[');
     while (pjson_next(&c->j, ']', &first))
         read_series(c, c->r->n_series);
@@ -483,16 +508,19 @@ static void read_type(parse_ctx *c)
     static const char *const names[] = {"vector", "matrix", "scalar", "string"};
     int i;
 
-    if (pjson_peek(&c->j) != '"')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.resultType", "missing or not a string");
+    if (pjson_peek(&c->j) != '"') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, "data.resultType", "missing or not a string");
+        return;
+    }
     if (!pjson_string(&c->j, &c->s))
         return;
     for (i = 0; i < 4; i++)
         if (strcmp(dynbuf_str(&c->s), names[i]) == 0)
             break;
-    if (i == 4)
-        return sem(c, &c->data, SNUG_ERR_PARSE, "data.resultType",
-                   "not vector, matrix, scalar or string");
+    if (i == 4) {
+        sem(&c->data, SNUG_ERR_PARSE, "data.resultType", "not vector, matrix, scalar or string");
+        return;
+    }
     c->r->type = (prom_result_type)i;
     c->has_type = true;
 }
@@ -504,8 +532,10 @@ static void read_data(parse_ctx *c)
     bool first = true;
     int k;
 
-    if (pjson_peek(&c->j) != '{')
-        return skip_bad(c, &c->data, SNUG_ERR_PARSE, "data", "missing or not an object");
+    if (pjson_peek(&c->j) != '{') {
+        skip_bad(c, &c->data, SNUG_ERR_PARSE, "data", "missing or not an object");
+        return;
+    }
     c->has_data = true;
     pjson_begin(&c->j, '{');
     while (pjson_next(&c->j, '}', &first) && pjson_string(&c->j, &c->s) &&
@@ -530,8 +560,10 @@ static void read_warnings(parse_ctx *c)
         pjson_skip(&c->j); /* null, or not JSON */
         return;
     }
-    if (pjson_peek(&c->j) != '[')
-        return skip_bad(c, &c->warn, SNUG_ERR_PARSE, "warnings", "not an array");
+    if (pjson_peek(&c->j) != '[') {
+        skip_bad(c, &c->warn, SNUG_ERR_PARSE, "warnings", "not an array");
+        return;
+    }
     pjson_begin(&c->j, '[');
     while (pjson_next(&c->j, ']', &first)) {
         snprintf(f, sizeof(f), "warnings[%zu]", r->n_warnings);
@@ -542,7 +574,7 @@ static void read_warnings(parse_ctx *c)
         } else if (pjson_string(&c->j, &c->s)) {
             r->warnings[r->n_warnings] = strdup(dynbuf_str(&c->s));
             if (r->warnings[r->n_warnings] == NULL)
-                sem(c, &c->warn, SNUG_ERR_NOMEM, f, "out of memory");
+                sem(&c->warn, SNUG_ERR_NOMEM, f, "out of memory");
             else
                 r->n_warnings++;
         }
@@ -559,7 +591,7 @@ static void read_opt_string(parse_ctx *c, char **out)
     if (pjson_string(&c->j, &c->s)) {
         *out = strdup(dynbuf_str(&c->s));
         if (*out == NULL)
-            sem(c, &c->env, SNUG_ERR_NOMEM, "answer", "out of memory");
+            sem(&c->env, SNUG_ERR_NOMEM, "answer", "out of memory");
     }
 }
 
