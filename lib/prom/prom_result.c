@@ -374,7 +374,7 @@ static int member(parse_ctx *c, sem_err *e, const char *field, const char *const
         return -1;
     if (*seen & (1u << i)) {
         snprintf(f, sizeof(f), "%.160s%s%.64s", field, field[0] ? "." : "", key);
-        sem(c, e, SNUG_ERR_PARSE, f, "appears twice");
+        sem(e, SNUG_ERR_PARSE, f, "appears twice");
         return -2;
     }
     *seen |= 1u << i;
