@@ -123,9 +123,14 @@ static rec_pod *pod_get(rec_state *s, const char *pod, double t)
     if (pod == NULL)
         pod = "";
     id = fnv1a(pod, strlen(pod));
+    /* series come one Pod at a time: the last Pod asked for is likely next */
+    if (s->last_pod < s->n_pods && s->pods[s->last_pod].id == id)
+        return &s->pods[s->last_pod];
     for (size_t i = 0; i < s->n_pods; i++) {
-        if (s->pods[i].id == id)
+        if (s->pods[i].id == id) {
+            s->last_pod = i;
             return &s->pods[i];
+        }
         if (pod_last(&s->pods[i]) < pod_last(&s->pods[oldest]))
             oldest = i;
     }

@@ -26,6 +26,7 @@ struct rec_state {
     histogram gen_cpu, gen_mem;
     rec_pod *pods; /* owned, n_pods used, cap_pods allocated */
     size_t n_pods, cap_pods;
+    size_t last_pod;            /* index of the Pod found last (a hint, checked) */
     rec_day days[REC_MAX_DAYS]; /* oldest first */
     size_t n_days;
     rec_oom ooms[REC_MAX_OOMS]; /* oldest first */
