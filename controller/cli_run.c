@@ -114,7 +114,7 @@ static int run_opt(operator_opts *o, int c, const char *v)
         o->namespaces[o->n_namespaces++] = v;
         return 0;
     case OPT_INTERVAL:
-        return seconds_flag("interval", v, 5, 3600, &o->interval);
+        return seconds_flag("interval", v, 1, 3600, &o->interval);
     case OPT_WINDOW:
         return cli_duration_flag("window", v, 600, 90 * 86400, &o->window);
     case OPT_THRESHOLD:

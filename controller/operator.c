@@ -339,7 +339,9 @@ static void drop_state(op *p)
 {
     wlset_free(p->set);
     p->set = NULL;
+    p->matched = false;
     p->last_end = 0;
+    ctl_metrics_tracked(p->m, 0, 0, 0);
 }
 
 static void pass(op *p)
@@ -376,7 +378,11 @@ static void pass(op *p)
         ctl_metrics_last_pass(p->m, now);
         __atomic_store_n(&p->pass_done, 1, __ATOMIC_RELEASE);
     }
-    if (op_may_write(p) && now - p->last_checkpoint >= p->o->checkpoint_interval)
+    /* only a set matched against the cluster is saved: one whose sync
+     * failed has no policies yet and would drop every loaded entry */
+    if (st == SNUG_OK)
+        p->matched = true;
+    if (st == SNUG_OK && op_may_write(p) && now - p->last_checkpoint >= p->o->checkpoint_interval)
         save_checkpoint(p, now);
 }
 
@@ -408,14 +414,15 @@ static void loop(op *p)
         int leading = __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE);
         double next = mono_s() + p->o->interval;
 
-        refresh_metrics(p, leading);
         if (!leading) {
             /* a standby keeps its caches warm; the state is the leader's */
             if (p->set != NULL)
                 drop_state(p);
+            ctl_metrics_pass(p->m, 0, CTL_PASS_SKIPPED_NOT_LEADER);
         } else if (caches_synced(p)) {
             pass(p);
         }
+        refresh_metrics(p, __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE));
         wait_next(p, next, leading);
     }
 }
@@ -478,7 +485,7 @@ int operator_run(const operator_opts *o)
         loop(&p);
         snug_log(LOG_INFO, "operator", "shutting down", NULL);
         /* the last checkpoint, while still holding the lease */
-        if (__atomic_load_n(&p.leading, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(&p.leading, __ATOMIC_ACQUIRE) && p.matched)
             save_checkpoint(&p, now_s());
     }
     teardown(&p);

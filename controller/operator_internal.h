@@ -51,6 +51,7 @@ typedef struct op {
     unsigned pass;
     double last_end; /* end of the last Prometheus window fed; 0: none */
     double last_checkpoint;
+    bool matched;   /* the set was matched against the cluster since it was loaded */
     bool prom_down; /* the last pass could not read Prometheus */
     char prom_error[512];
     op_oom *ooms; /* OOM kills of this pass (owned list) */

@@ -250,8 +250,9 @@ static cJSON *status_object(const cJSON *full)
     return o;
 }
 
+/* Server-side apply; *out (may be NULL) gets the object as stored. */
 static snug_status apply(op *p, const char *ns, const char *name, const cJSON *obj,
-                         const char *subresource, snug_err *err)
+                         const char *subresource, cJSON **out, snug_err *err)
 {
     kube_write_opts wo;
 
@@ -261,7 +262,7 @@ static snug_status apply(op *p, const char *ns, const char *name, const cJSON *o
     wo.field_manager = MANAGER;
     wo.force = 1;
     wo.subresource = subresource;
-    return kube_apply(p->kc, &res_recs, ns, name, obj, &wo, NULL, err);
+    return kube_apply(p->kc, &res_recs, ns, name, obj, &wo, out, err);
 }
 
 /* ---- autoscalers ----------------------------------------------------------------- */
@@ -418,20 +419,23 @@ static void ooms_free(op *p)
 static snug_status write_objects(op *p, const workload *w, const char *name, cJSON *desired,
                                  const cJSON *existing, bool force_status, snug_err *err)
 {
-    cJSON *main = NULL, *status = NULL;
+    cJSON *main = NULL, *status = NULL, *created = NULL;
     snug_status st = SNUG_OK;
 
     if (existing == NULL || main_differs(w, existing)) {
         main = main_object(w, desired);
-        st = main ? apply(p, w->ns, name, main, NULL, err)
+        st = main ? apply(p, w->ns, name, main, NULL, existing ? NULL : &created, err)
                   : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     }
     if (st == SNUG_OK && (existing == NULL || force_status ||
                           status_differs(existing, desired, p->o->change_threshold))) {
-        if (existing != NULL)
-            carry_conditions(existing, cJSON_GetObjectItemCaseSensitive(desired, "status"));
+        /* conditions keep their transition times; observedGeneration from
+         * the object as it is (or as just created) */
+        if (existing != NULL || created != NULL)
+            carry_conditions(existing ? existing : created,
+                             cJSON_GetObjectItemCaseSensitive(desired, "status"));
         status = status_object(desired);
-        st = status ? apply(p, w->ns, name, status, "status", err)
+        st = status ? apply(p, w->ns, name, status, "status", NULL, err)
                     : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
         if (st == SNUG_OK)
             p->written++;
@@ -440,6 +444,7 @@ static snug_status write_objects(op *p, const workload *w, const char *name, cJS
     }
     cJSON_Delete(main);
     cJSON_Delete(status);
+    cJSON_Delete(created);
     return st;
 }
 
@@ -490,7 +495,7 @@ static snug_status write_prom_down(op *p, const workload *w, snug_err *err)
         rfc3339_format((int64_t)t, ts, sizeof(ts));
         set_condition(cJSON_GetObjectItemCaseSensitive(obj, "status"), "PrometheusUnavailable",
                       true, "QueryFailed", p->prom_error, ts);
-        st = obj ? apply(p, w->ns, name, obj, "status", err)
+        st = obj ? apply(p, w->ns, name, obj, "status", NULL, err)
                  : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
         cJSON_Delete(obj);
         p->written += st == SNUG_OK;

@@ -338,12 +338,14 @@ class Prometheus:
             args.append("--web.config.file=%s" % web)
         return args
 
-    def start(self, timeout=60):
-        """Start and wait for /-/ready; returns self. Retries on a port clash."""
+    def start(self, timeout=60, port=None):
+        """Start and wait for /-/ready; returns self. Retries on a port clash
+        (on another port, unless `port` is given: a restart where clients
+        expect it)."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         last = None
-        for _ in range(3):
-            self.port = free_port()
+        for _ in range(3 if port is None else 1):
+            self.port = port or free_port()
             base = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
             self.url = base + self.route_prefix
             args = [PROMETHEUS, *self._write_configs(),

@@ -80,7 +80,7 @@ spec:
       containers:
       - name: db
         image: example/db:1
-        resources: {requests: {cpu: 50m, memory: 64Mi}}
+        resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {memory: 128Mi}}
 """
 
 # Per workload/container: CPU cores and memory bytes the Pods use.

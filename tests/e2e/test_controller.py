@@ -1,0 +1,399 @@
+"""snug-controller run: the operator against the real control plane and a
+real Prometheus (Debian's, two days of history backfilled with promtool).
+
+One module-wide setup: the CRDs, a SizingPolicy that covers one namespace
+(by a namespace label), the workloads of usage_history.py in it (their Pods
+stay Pending: no kubelet) and a Prometheus with their history. Then, in
+order (each test builds on the state the one before left): Recommendations
+appear with the expected values; nothing is rewritten while nothing moves;
+a hand edit is overwritten; an OOM kill patched into a Pod's status bumps
+memory with an Event; an HPA on CPU leaves the CPU request alone;
+Prometheus stopped keeps the values with PrometheusUnavailable, started
+again recovers; a SIGKILLed controller restarts from its checkpoints with a
+bounded number of queries; a standby takes over from a killed leader within
+the lease duration, and a frozen leader that lost its lease writes nothing
+more; a deleted Deployment's Recommendation goes. Tolerances as in
+test_recommend.py."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from prometheus import Prometheus, free_port, missing
+from usage_history import HISTORY, MI, STEP, WORKLOADS, history_for
+
+pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+
+REPO = Path(__file__).resolve().parents[2]
+INTERVAL = 2  # seconds between passes
+LEASE_S = 15  # the lease duration (lib/kube: KUBE_LEASE_DURATION_MS)
+
+POLICY = """
+apiVersion: snug.dev/v1alpha1
+kind: SizingPolicy
+metadata: {name: %(name)s}
+spec:
+  priority: 100
+  namespaceSelector: {matchLabels: {snug-e2e-ctl: "%(ns)s"}}
+  mode: Initial
+  resources:
+    memoryLimit: {strategy: Ratio, ratio: 1.25}
+  recommender:
+    window: 2d
+    minHistory: 1d
+    safetyMargin: 0.15
+    oomBump: {ratio: 1.2, min: 100Mi}
+"""
+
+
+def quantity(q):
+    units = {"m": 1e-3, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
+    for u, f in units.items():
+        if str(q).endswith(u):
+            return float(str(q)[: -len(u)]) * f
+    return float(q)
+
+
+class Controller:
+    """One `snug-controller run` process with its own log and metrics port."""
+
+    def __init__(self, env, identity):
+        self.env = env
+        self.identity = identity
+        self.port = free_port()
+        self.log_path = env["work"] / ("%s.log" % identity)
+        self.proc = None
+
+    def start(self, *extra):
+        cmd = [str(self.env["controller"]), "run", "--prometheus", self.env["prom"].url,
+               "--kubeconfig", str(self.env["cluster"].kubeconfig),
+               "--namespace", self.env["ns"], "--interval", "%ds" % INTERVAL,
+               "--window", "2d", "--lease-namespace", self.env["ns"],
+               "--identity", self.identity, "--checkpoint-interval", "10s",
+               "--metrics-listen", "127.0.0.1:%d" % self.port, "--log-level", "debug", *extra]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def records(self):
+        out = []
+        for line in self.log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
+                                        timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def metric(self, name, **labels):
+        """The sum of a metric's samples whose labels include `labels`."""
+        status, text = self.get("/metrics")
+        assert status == 200, text
+        total, found = 0.0, False
+        for line in text.splitlines():
+            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            got = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+            if all(got.get(k) == v for k, v in labels.items()):
+                total += float(m.group(3))
+                found = True
+        return total if found else None
+
+
+@pytest.fixture(scope="module")
+def env(cluster, snug_build, tmp_path_factory):
+    work = tmp_path_factory.mktemp("controller")
+    ns = "e2e-ctl-%d" % (int(time.time()) % 100000)
+    for crd in sorted((REPO / "manifests" / "crds").glob("*.yaml")):
+        cluster.kubectl("apply", "-f", str(crd))
+    cluster.wait_established("recommendations.snug.dev")
+    cluster.wait_established("sizingpolicies.snug.dev")
+    cluster.kubectl("create", "namespace", ns)
+    cluster.kubectl("label", "namespace", ns, "snug-e2e-ctl=%s" % ns)
+    cluster.wait_for(lambda: cluster.kubectl("get", "serviceaccount", "default", "-n", ns),
+                     timeout=180, what="default ServiceAccount")
+    cluster.apply(POLICY % {"name": ns, "ns": ns})
+    cluster.apply(WORKLOADS, namespace=ns)
+
+    def pods_created():
+        items = cluster.get_json("pods", "-n", ns)["items"]
+        return items if len(items) == 4 else None
+
+    pods = cluster.wait_for(pods_created, timeout=120, what="4 Pods created by the controllers")
+    end = int(time.time()) // STEP * STEP
+    prom = Prometheus.backfilled(work / "prom", history_for(ns, pods, end - HISTORY, end))
+    e = {"ns": ns, "prom": prom, "work": work, "cluster": cluster,
+         "controller": snug_build / "snug-controller", "procs": []}
+    yield e
+    for c in e["procs"]:
+        if c.proc and c.proc.poll() is None:
+            c.proc.kill()
+            c.proc.wait()
+    prom.stop()
+    cluster.kubectl("delete", "sizingpolicy", ns, "--wait=false", check=False)
+    cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def controller(env, identity, *extra):
+    c = Controller(env, identity).start(*extra)
+    env["procs"].append(c)
+    return c
+
+
+def recs(env):
+    items = env["cluster"].get_json("recommendations", "-n", env["ns"])["items"]
+    return {i["metadata"]["name"]: i for i in items}
+
+
+def container(item, name):
+    return next(c for c in item["status"]["containers"] if c["name"] == name)
+
+
+def condition(item, type_):
+    return next((c for c in item["status"].get("conditions", []) if c["type"] == type_), None)
+
+
+def wait(env, predicate, what, timeout=90):
+    return env["cluster"].wait_for(predicate, timeout=timeout, what=what)
+
+
+def all_three(env):
+    r = recs(env)
+    names = {"deployment-web", "deployment-api", "statefulset-db"}
+    ok = names <= set(r) and all(r[n].get("status", {}).get("containers") for n in names)
+    return r if ok else None
+
+
+def test_recommendations_appear(env):
+    c = controller(env, "ctl-a")
+    env["leader"] = c
+    r = wait(env, lambda: all_three(env), "three Recommendations with status", timeout=120)
+    web = container(r["deployment-web"], "app")
+    assert 0.25 <= quantity(web["target"]["cpu"]) <= 0.25 * 1.6, web
+    assert 200 * MI <= quantity(web["target"]["memory"]) <= 200 * MI * 1.6, web
+    assert web["runtime"] == "go" and web["go"]["gomaxprocs"] >= 2, web
+    api = container(r["deployment-api"], "api")
+    assert quantity(api["target"]["memory"]) >= 614 * MI, api  # OOM-killed at 512Mi
+    # owned by the workload (deleted with it), labelled as ours
+    deploy = env["cluster"].get_json("deployment", "web", "-n", env["ns"])
+    meta = r["deployment-web"]["metadata"]
+    assert meta["labels"]["app.kubernetes.io/managed-by"] == "snug-controller"
+    assert meta["ownerReferences"][0]["uid"] == deploy["metadata"]["uid"]
+    assert r["deployment-web"]["spec"]["targetRef"]["kind"] == "Deployment"
+    cond = condition(r["deployment-web"], "RecommendationProvided")
+    assert cond["status"] == "True" and cond.get("observedGeneration", 0) >= 1, cond
+    assert condition(r["deployment-web"], "PrometheusUnavailable")["status"] == "False"
+    # the stray Pod of no workload has none
+    assert not any(n.startswith("pod-") for n in recs(env))
+    wait(env, lambda: c.get("/readyz")[0] == 200, "/readyz 200")
+    assert c.get("/healthz")[0] == 200
+    assert c.metric("snug_controller_leader") == 1
+    assert c.metric("snug_controller_passes_total", result="ok") >= 1
+    assert c.metric("snug_controller_workloads") >= 3
+
+
+def test_nothing_rewritten_while_nothing_moves(env):
+    c = env["leader"]
+    before = {n: i["metadata"]["resourceVersion"] for n, i in recs(env).items()}
+    passes = c.metric("snug_controller_passes_total", result="ok")
+    wait(env, lambda: c.metric("snug_controller_passes_total", result="ok") >= passes + 3,
+         "three more passes")
+    after = {n: i["metadata"]["resourceVersion"] for n, i in recs(env).items()}
+    assert before == after, "Recommendations rewritten with nothing changed"
+    assert c.metric("snug_controller_recommendations_unchanged_total") >= 3
+
+
+def test_hand_edit_is_overwritten(env):
+    patch = {"status": {"containers": [{"name": "db", "target": {"cpu": "7", "memory": "9Gi"}}]}}
+    env["cluster"].kubectl("patch", "recommendation", "statefulset-db", "-n", env["ns"],
+                           "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+
+    def restored():
+        db = container(recs(env)["statefulset-db"], "db")
+        return quantity(db["target"]["cpu"]) < 1 and db
+
+    db = wait(env, restored, "the hand edit overwritten")
+    assert quantity(db["target"]["memory"]) < 1 << 30, db
+
+
+def test_oom_kill_in_pod_status_bumps_memory(env):
+    ns = env["ns"]
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    status = {"status": {"containerStatuses": [{
+        "name": "db", "image": "example/db:1", "imageID": "", "ready": False,
+        "restartCount": 1, "started": False,
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                     "startedAt": now, "finishedAt": now}}}]}}
+    env["cluster"].kubectl("patch", "pod", "db-0", "-n", ns, "--subresource=status",
+                           "--type=merge", "-p", json.dumps(status))
+
+    def bumped():
+        db = container(recs(env)["statefulset-db"], "db")
+        # at the 128Mi limit: max(128Mi x 1.2, 128Mi + 100Mi) = 228Mi
+        return quantity(db["target"]["memory"]) >= 228 * MI and db
+
+    db = wait(env, bumped, "db's memory bumped after the OOM kill")
+    assert "OOM" in db.get("reason", ""), db
+
+    def event():
+        items = env["cluster"].get_json("events.events.k8s.io", "-n", ns)["items"]
+        return [e for e in items if e.get("reason") == "OOMKilled"
+                and e["regarding"].get("name") == "statefulset-db"]
+
+    ev = wait(env, event, "an OOMKilled Event on the Recommendation")
+    assert "128Mi" in ev[0]["note"] and "->" in ev[0]["note"], ev[0]
+    assert env["leader"].metric("snug_controller_oom_bumps_total") >= 1
+
+
+def test_hpa_on_cpu_leaves_the_cpu_request_alone(env):
+    env["cluster"].apply("""
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+""", namespace=env["ns"])
+
+    def hpa_seen():
+        web = recs(env)["deployment-web"]
+        cond = condition(web, "HPAManaged")
+        return cond and cond["status"] == "True" and web
+
+    web = wait(env, hpa_seen, "HPAManaged on deployment-web")
+    app = container(web, "app")
+    assert "cpu" not in app.get("target", {}), app
+    assert "memory" in app["target"], app
+    assert "HPA" in app.get("reason", ""), app
+
+
+def test_prometheus_down_keeps_values_then_recovers(env):
+    prom = env["prom"]
+    before = container(recs(env)["deployment-api"], "api")["target"]
+    port = prom.port
+    prom.stop()
+
+    def unavailable():
+        api = recs(env)["deployment-api"]
+        cond = condition(api, "PrometheusUnavailable")
+        return cond and cond["status"] == "True" and api
+
+    api = wait(env, unavailable, "PrometheusUnavailable True")
+    assert container(api, "api")["target"] == before, "values kept while Prometheus is down"
+    assert "connect" in condition(api, "PrometheusUnavailable")["message"].lower()
+    assert env["leader"].metric("snug_controller_passes_total", result="prometheus_error") >= 1
+    prom.start(port=port)
+
+    def recovered():
+        cond = condition(recs(env)["deployment-api"], "PrometheusUnavailable")
+        return cond and cond["status"] == "False"
+
+    wait(env, recovered, "PrometheusUnavailable False again")
+
+
+def test_restart_from_checkpoints(env):
+    c = env["leader"]
+    before = {n: [x.get("target") for x in i["status"]["containers"]]
+              for n, i in recs(env).items()}
+    time.sleep(12)  # one checkpoint interval: a checkpoint exists
+    c.stop(signal.SIGKILL)
+    c2 = controller(env, "ctl-b")
+    env["leader"] = c2
+
+    def loaded():
+        return [r for r in c2.records() if r.get("msg") == "checkpoints loaded"
+                and r.get("component") == "operator"]
+
+    rec = wait(env, loaded, "checkpoints loaded", timeout=LEASE_S * 3)[0]
+    assert int(rec["containers"]) >= 3, rec
+    wait(env, lambda: c2.metric("snug_controller_passes_total", result="ok"),
+         "a pass of the restarted controller", timeout=LEASE_S * 3)
+    # the gap since the checkpoint is one batch, not the whole window again
+    queries = c2.metric("snug_controller_prometheus_queries_total")
+    assert queries <= 40, queries
+    after = {n: [x.get("target") for x in i["status"]["containers"]]
+             for n, i in recs(env).items()}
+    assert after == before
+
+
+def test_standby_takes_over_and_a_frozen_leader_stops_writing(env):
+    leader = env["leader"]
+    standby = controller(env, "ctl-c")
+    time.sleep(INTERVAL * 2)
+    assert standby.metric("snug_controller_leader") == 0
+    assert leader.metric("snug_controller_leader") == 1
+    leader.proc.send_signal(signal.SIGSTOP)  # frozen: cannot renew
+    t0 = time.monotonic()
+    wait(env, lambda: standby.metric("snug_controller_leader") == 1, "the standby leads",
+         timeout=LEASE_S * 3)
+    assert time.monotonic() - t0 <= LEASE_S + 10
+    leader.proc.send_signal(signal.SIGCONT)
+
+    def stepped_down():
+        return any(r.get("msg") == "stopped leading" for r in leader.records())
+
+    wait(env, stepped_down, "the old leader sees it lost the lease", timeout=LEASE_S * 2)
+    written = leader.metric("snug_controller_recommendations_written_total")
+    # a change only the new leader may write
+    patch = {"status": {"containers": [{"name": "db", "target": {"cpu": "5"}}]}}
+    env["cluster"].kubectl("patch", "recommendation", "statefulset-db", "-n", env["ns"],
+                           "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+    wait(env, lambda: quantity(container(recs(env)["statefulset-db"], "db")["target"]["cpu"])
+         < 1, "the new leader rewrote it")
+    time.sleep(INTERVAL * 2)
+    assert leader.metric("snug_controller_recommendations_written_total") == written
+    assert leader.metric("snug_controller_leader") == 0
+    env["leader"] = standby
+
+
+def test_deleted_deployment_loses_its_recommendation(env):
+    env["cluster"].kubectl("delete", "deployment", "api", "-n", env["ns"])
+    wait(env, lambda: "deployment-api" not in recs(env), "deployment-api deleted")
+    assert "deployment-web" in recs(env)
+
+
+def test_sigterm_checkpoints_releases_and_exits(env):
+    for c in env["procs"]:
+        if c.proc.poll() is None:
+            assert c.stop(signal.SIGTERM, timeout=30) == 0, c.log()[-2000:]
+    leader = env["leader"]
+    msgs = [r.get("msg") for r in leader.records()]
+    assert "stopped" in msgs and "checkpoint saved" in msgs, msgs[-20:]
+    lease = env["cluster"].get_json("lease", "snug-controller", "-n", env["ns"])
+    assert not lease["spec"].get("holderIdentity"), lease["spec"]
