@@ -85,8 +85,11 @@ static void gen_note_pod(rec_state *s, const rec_pod *p, double t)
             s->gen_since = t;
         return;
     }
-    if (s->gen != 0 && t <= s->gen_since)
+    /* a Pod of the replaced template (one that made room and came back, or a
+     * rollback) does not make a rollout */
+    if (s->gen != 0 && (t <= s->gen_since || p->gen == s->prev_gen))
         return;
+    s->prev_gen = s->gen;
     s->gen = p->gen;
     s->gen_since = t;
     s->gen_cpu_max = s->gen_mem_max = 0;
@@ -329,7 +332,7 @@ void rec_state_trim(rec_state *s, double before)
         hist_free(&s->mem);
         hist_free(&s->gen_cpu);
         hist_free(&s->gen_mem);
-        s->gen = 0;
+        s->gen = s->prev_gen = 0;
         s->gen_since = s->gen_cpu_max = s->gen_mem_max = 0;
     }
 }

@@ -3,7 +3,7 @@
  *
  *   "SNR" version(1) payload crc32(LE, of everything before it)
  *   payload: half-life(uvar s) since(f64) latest(f64)
- *            gen(u64) gen_since(f64) gen_cpu_max(f64) gen_mem_max(f64)
+ *            gen(u64) prev_gen(u64) gen_since(f64) gen_cpu_max(f64) gen_mem_max(f64)
  *            pods:  uvar n, then n x {id u64, gen u64, last_cpu_t f64,
  *                                     last_mem_t f64, mem_iv svar, mem_peak f64}
  *            days:  uvar n, then n x {day svar, cpu_sum f64, cpu_n uvar,
@@ -89,6 +89,8 @@ static snug_status put_state(dynbuf *b, const rec_state *s)
         st = recb_put_f64(b, s->latest);
     if (st == SNUG_OK)
         st = recb_put_u64(b, s->gen);
+    if (st == SNUG_OK)
+        st = recb_put_u64(b, s->prev_gen);
     if (st == SNUG_OK)
         st = recb_put_f64(b, s->gen_since);
     if (st == SNUG_OK)
@@ -229,8 +231,9 @@ static bool get_head(rec_reader *r, rec_state *s)
     uint64_t hl;
 
     if (!recb_get_uvar(r, &hl) || !recb_get_f64(r, &s->since) || !recb_get_f64(r, &s->latest) ||
-        !recb_get_u64(r, &s->gen) || !recb_get_f64(r, &s->gen_since) ||
-        !recb_get_f64(r, &s->gen_cpu_max) || !recb_get_f64(r, &s->gen_mem_max))
+        !recb_get_u64(r, &s->gen) || !recb_get_u64(r, &s->prev_gen) ||
+        !recb_get_f64(r, &s->gen_since) || !recb_get_f64(r, &s->gen_cpu_max) ||
+        !recb_get_f64(r, &s->gen_mem_max))
         return false;
     s->half_life = (double)hl;
     return hl >= 60 && hl <= 3650 * 86400ULL && isfinite(s->since) && s->since >= -1 &&

@@ -21,7 +21,8 @@ struct rec_state {
     histogram cpu, mem;
     /* the newest Pod template (generation) and what its Pods did */
     uint64_t gen;
-    double gen_since; /* first sample of the generation; 0 when none */
+    uint64_t prev_gen; /* the template it replaced: its Pods never make a rollout */
+    double gen_since;  /* first sample of the generation; 0 when none */
     double gen_cpu_max, gen_mem_max;
     histogram gen_cpu, gen_mem;
     rec_pod *pods; /* owned, n_pods used, cap_pods allocated */

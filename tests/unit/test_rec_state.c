@@ -199,7 +199,19 @@ static void test_generations(void)
     CHECK_DBL_NEAR(hist_weight_at(g, T0 + DAY), 1, 1e-6);
     CHECK(hist_percentile(g, 1.0) < 0.27);
     /* all four samples, decayed with the two-day half-life */
-    CHECK_DBL_NEAR(hist_weight_at(rec_state_cpu(s), T0 + DAY),
+    /* an old-template Pod that comes back later (it made room, or a
+     * rollback) does not switch back */
+    rec_state_add_cpu(s, "api-5c4b7d8f9-ddddd", T0 + 2 * DAY, 1.0);
+    g = rec_state_gen_cpu(s, &since, &cmax, &mmax);
+    CHECK_DBL_NEAR(since, T0 + DAY, 0);
+    CHECK_DBL_NEAR(cmax, 0.25, 0);
+    /* a third template is a rollout again */
+    rec_state_add_cpu(s, "api-6a6a6a6a6-eeeee", T0 + 3 * DAY, 0.5);
+    g = rec_state_gen_cpu(s, &since, &cmax, &mmax);
+    CHECK_DBL_NEAR(since, T0 + 3 * DAY, 0);
+    CHECK_DBL_NEAR(cmax, 0.5, 0);
+    CHECK_DBL_NEAR(hist_weight_at(rec_state_cpu(s), T0 + DAY) - 1.0 * exp2(DAY / (2 * DAY)) -
+                       1.0 * exp2(2 * DAY / (2 * DAY)),
                    exp2(-(DAY - 60) / (2 * DAY)) + exp2(-(DAY - 600) / (2 * DAY)) + 1 +
                        exp2(60 / (2 * DAY)),
                    0.001);
