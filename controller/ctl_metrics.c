@@ -18,6 +18,7 @@ struct ctl_metrics {
     metrics_family *api_requests;
     metrics_family *workloads, *containers, *state_bytes;
     metrics_family *rec_written, *rec_unchanged, *rec_deleted, *oom_bumps;
+    metrics_family *requested, *recommended;
     metrics_family *checkpoint_age, *last_pass, *leader;
     metrics_child *age_child;
     pthread_mutex_t lock; /* guards the last-seen figures and api_child */
@@ -85,6 +86,7 @@ typedef struct family_spec {
 } family_spec;
 
 static const char *const result_label[] = {"result"};
+static const char *const resource_label[] = {"resource"};
 static const char *const kind_label[] = {"kind"};
 static const char *const api_labels[] = {"verb", "code"};
 
@@ -125,6 +127,14 @@ static snug_status register_all(metrics_registry *r, ctl_metrics *m, snug_err *e
          "When the last successful pass ended (unix seconds; 0: none yet).", NULL, 0,
          &m->last_pass},
         {METRICS_GAUGE, P "leader", "1 while this replica holds the Lease.", NULL, 0, &m->leader},
+        {METRICS_GAUGE, P "requested",
+         "Sum of the current requests of the containers snug sizes, per Pod, by resource "
+         "(cpu in cores, memory in bytes).",
+         resource_label, 1, &m->requested},
+        {METRICS_GAUGE, P "recommended",
+         "Sum of the recommended requests (targets) of the containers snug sizes, per Pod, by "
+         "resource (cpu in cores, memory in bytes).",
+         resource_label, 1, &m->recommended},
     };
     metrics_opts hist = {.name = P "pass_duration_seconds",
                          .help = "Duration of recommendation passes, by result.",
@@ -330,4 +340,17 @@ void ctl_metrics_last_pass(ctl_metrics *m, double unix_time)
     if (m == NULL)
         return;
     metrics_gauge_set(metrics_child_get(m->last_pass, NULL), unix_time);
+}
+
+void ctl_metrics_sizing(ctl_metrics *m, double requested_cores, double recommended_cores,
+                        double requested_bytes, double recommended_bytes)
+{
+    const char *cpu[] = {"cpu"}, *mem[] = {"memory"};
+
+    if (m == NULL)
+        return;
+    metrics_gauge_set(metrics_child_get(m->requested, cpu), requested_cores);
+    metrics_gauge_set(metrics_child_get(m->recommended, cpu), recommended_cores);
+    metrics_gauge_set(metrics_child_get(m->requested, mem), requested_bytes);
+    metrics_gauge_set(metrics_child_get(m->recommended, mem), recommended_bytes);
 }

@@ -84,6 +84,13 @@ void ctl_metrics_tracked(ctl_metrics *m, size_t workloads, size_t containers, si
  * (left as they were), deleted (their workload is gone). */
 void ctl_metrics_writes(ctl_metrics *m, size_t written, size_t unchanged, size_t deleted);
 
+/* The sizing the last pass computed, summed over the containers snug sizes
+ * (one Pod each, not times replicas): current requests and recommended
+ * targets, CPU in cores and memory in bytes (snug_controller_requested and
+ * snug_controller_recommended, label resource). */
+void ctl_metrics_sizing(ctl_metrics *m, double requested_cores, double recommended_cores,
+                        double requested_bytes, double recommended_bytes);
+
 /* `n` memory recommendations raised after an OOM kill. */
 void ctl_metrics_oom_bumps(ctl_metrics *m, size_t n);
 

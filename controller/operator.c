@@ -353,6 +353,7 @@ static void pass(op *p)
 
     snug_err_clear(&err);
     p->written = p->unchanged = p->deleted = p->bumps = 0;
+    p->req_cpu = p->rec_cpu = p->req_mem = p->rec_mem = 0;
     if (p->set == NULL)
         st = take_over(p, &err);
     if (st == SNUG_OK)
@@ -372,6 +373,8 @@ static void pass(op *p)
     ctl_metrics_pass(p->m, mono_s() - t0, result);
     ctl_metrics_writes(p->m, p->written, p->unchanged, p->deleted);
     ctl_metrics_oom_bumps(p->m, p->bumps);
+    if (st == SNUG_OK && strcmp(result, "ok") == 0)
+        ctl_metrics_sizing(p->m, p->req_cpu, p->rec_cpu, p->req_mem, p->rec_mem);
     if (p->set != NULL)
         ctl_metrics_tracked(p->m, p->set->n, wlset_containers(p->set), wlset_state_bytes(p->set));
     if (st == SNUG_OK && strcmp(result, "ok") == 0) {

@@ -56,9 +56,10 @@ typedef struct op {
     char prom_error[512];
     op_oom *ooms; /* OOM kills of this pass (owned list) */
     size_t written, unchanged, deleted, bumps;
-    int stop;      /* atomic: SIGTERM/SIGINT */
-    int leading;   /* atomic: holds the lease (or no election) */
-    int pass_done; /* atomic: a pass completed since leading */
+    double req_cpu, rec_cpu, req_mem, rec_mem; /* this pass's sizing sums (cores, bytes) */
+    int stop;                                  /* atomic: SIGTERM/SIGINT */
+    int leading;                               /* atomic: holds the lease (or no election) */
+    int pass_done;                             /* atomic: a pass completed since leading */
 } op;
 
 /* ---- operator_sync.c ---- */

@@ -448,6 +448,23 @@ static snug_status write_objects(op *p, const workload *w, const char *name, cJS
     return st;
 }
 
+/* The pass's sums of current requests and recommended targets; where no
+ * target is given (an HPA's resource) the request stays what it is. */
+static void add_sizing(op *p, const wl_container *const *cs, const rec_result *res, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        int64_t rc = cs[i]->requests.cpu_milli, rm = cs[i]->requests.mem_bytes;
+        int64_t tc = res[i].c.target.cpu_milli, tm = res[i].c.target.mem_bytes;
+
+        p->req_cpu += rc > 0 ? (double)rc / 1000.0 : 0;
+        p->req_mem += rm > 0 ? (double)rm : 0;
+        p->rec_cpu += tc > 0 ? (double)tc / 1000.0 : (rc > 0 ? (double)rc / 1000.0 : 0);
+        p->rec_mem += tm > 0 ? (double)tm : (rm > 0 ? (double)rm : 0);
+    }
+}
+
 static snug_status write_one(op *p, workload *w, double now, snug_err *err)
 {
     rec_result res[WL_MAX_CONTAINERS];
@@ -460,6 +477,7 @@ static snug_status write_one(op *p, workload *w, double now, snug_err *err)
     if (st != SNUG_OK || n == 0)
         return st;
     autoscaler_adjust(w, res, n);
+    add_sizing(p, cs, res, n);
     recommendation_name(w->ref.kind, w->ref.name, name, sizeof(name));
     rfc3339_format((int64_t)now, ts, sizeof(ts));
     desired = report_object(w, cs, res, n, (int64_t)now);

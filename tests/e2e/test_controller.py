@@ -221,6 +221,11 @@ def test_recommendations_appear(env):
     assert c.metric("snug_controller_leader") == 1
     assert c.metric("snug_controller_passes_total", result="ok") >= 1
     assert c.metric("snug_controller_workloads") >= 3
+    # cluster-wide sizing: requests now (web 100m, api 500m, db 50m) vs targets
+    wait(env, lambda: c.metric("snug_controller_requested", resource="cpu"), "sizing gauges")
+    assert abs(c.metric("snug_controller_requested", resource="cpu") - 0.65) < 1e-6
+    assert 0.4 <= c.metric("snug_controller_recommended", resource="cpu") <= 1.0
+    assert c.metric("snug_controller_recommended", resource="memory") >= 900 * MI
 
 
 def test_nothing_rewritten_while_nothing_moves(env):

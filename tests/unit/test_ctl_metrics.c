@@ -296,6 +296,14 @@ static void test_gauges_and_counters(void)
     CHECK(sample(text, P "state_bytes") == 0);
     CHECK(sample(text, P "leader") == 0);
     free(text);
+    T_CASE("sizing: requested vs recommended by resource");
+    ctl_metrics_sizing(m, 12.5, 4.25, 64.0 * (1 << 30), 20.0 * (1 << 30));
+    text = render(r);
+    CHECK_STR_CONTAINS(text, "\n" P "requested{resource=\"cpu\"} 12.5\n");
+    CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"cpu\"} 4.25\n");
+    CHECK_STR_CONTAINS(text, "\n" P "requested{resource=\"memory\"} 68719476736\n");
+    CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"memory\"} 21474836480\n");
+    free(text);
     ctl_metrics_free(m);
     metrics_registry_free(r);
 }
