@@ -1,6 +1,6 @@
 /* checkpoint.h -- the recommender state of every tracked container, kept in
  * ConfigMaps of the controller's own namespace so that a restart or a
- * failover loses no history (docs/controller-checkpoints.md).
+ * failover loses no history (docs/controller.md (Checkpoints)).
  *
  * Layout: per workload namespace NS, ConfigMap "snug-checkpoint-NS" and,
  * when its entries exceed the budget (700 KiB of data by default, the API

@@ -1,7 +1,7 @@
 /* checkpoint_codec.h -- the pure parts of the recommender checkpoint in
  * ConfigMaps (controller/checkpoint.h does the I/O): ConfigMap names, data
  * keys, entry values, splitting a namespace's entries into shards, and the
- * ConfigMap object itself. Nothing here does I/O; docs/controller-checkpoints.md
+ * ConfigMap object itself. Nothing here does I/O; docs/controller.md (Checkpoints)
  * describes the format.
  *
  * One entry is one container of one workload:

@@ -20,7 +20,7 @@
  *   snug_controller_last_pass_timestamp_seconds          gauge
  *   snug_controller_leader                               gauge 0/1
  *   process_* (metrics_register_process)
- * What each means and what to alert on: docs/controller-metrics.md.
+ * What each means and what to alert on: docs/controller.md (Metrics).
  *
  * Label sets known in advance start at 0 (passes_total and the histogram
  * for the four results below, prometheus_errors_total for its five kinds),
