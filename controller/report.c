@@ -147,7 +147,9 @@ static void fmt_change(int res, int64_t now, int64_t rec, char *buf, size_t cap)
 
     fmt_res(res, now, a, sizeof(a));
     fmt_res(res, rec, b, sizeof(b));
-    if (rec == RES_UNSET)
+    if (rec == RES_UNSET && now == RES_UNSET)
+        snprintf(buf, cap, "-");
+    else if (rec == RES_UNSET)
         snprintf(buf, cap, "%s -> -", a);
     else if (now == rec)
         snprintf(buf, cap, "%s", b);
@@ -249,7 +251,11 @@ static void cell(const report_row *row, int col, char *buf, size_t cap)
         fmt_res(0, c->observed.cpu_max_milli, buf, cap);
         break;
     case COL_MEM_PEAK:
-        fmt_res(1, c->observed.memory_peak_bytes, buf, cap);
+        fmt_res(1,
+                c->observed.memory_peak_bytes == RES_UNSET
+                    ? RES_UNSET
+                    : mem_round_up_mib(c->observed.memory_peak_bytes),
+                buf, cap);
         break;
     case COL_OOM:
         snprintf(buf, cap, "%lld", (long long)c->observed.oom_kills);
@@ -303,21 +309,32 @@ static snug_status pad_cell(dynbuf *out, const char *text, size_t width, const c
     return st;
 }
 
-static snug_status table_line(dynbuf *out, const report_row *row, int ncols, const size_t *w,
-                              bool color)
+/* The columns of a table, in order: the reason, the longest, last. */
+static int table_column(bool wide, int i)
+{
+    if (!wide)
+        return i;
+    if (i < COL_REASON)
+        return i;
+    return i == COL_N - 1 ? COL_REASON : i + 1;
+}
+
+static snug_status table_line(dynbuf *out, const report_row *row, bool wide, int ncols,
+                              const size_t *w, bool color)
 {
     char buf[CELL_MAX];
-    int col;
+    int i;
     snug_status st = SNUG_OK;
 
-    for (col = 0; st == SNUG_OK && col < ncols; col++) {
+    for (i = 0; st == SNUG_OK && i < ncols; i++) {
+        int col = table_column(wide, i);
+
         if (row == NULL)
             snprintf(buf, sizeof(buf), "%s", col_names[col]);
         else
             cell(row, col, buf, sizeof(buf));
-        st =
-            pad_cell(out, buf, w[col], color ? (row == NULL ? BOLD : change_color(row, col)) : NULL,
-                     col == ncols - 1);
+        st = pad_cell(out, buf, w[col],
+                      color ? (row == NULL ? BOLD : change_color(row, col)) : NULL, i == ncols - 1);
     }
     return st == SNUG_OK ? dynbuf_addc(out, '\n') : st;
 }
@@ -365,9 +382,9 @@ static snug_status print_table(const report *r, bool wide, bool color, dynbuf *o
                 w[col] = strlen(buf);
         }
     }
-    st = table_line(out, NULL, ncols, w, color);
+    st = table_line(out, NULL, wide, ncols, w, color);
     for (i = 0; st == SNUG_OK && i < r->n; i++)
-        st = table_line(out, &r->rows[i], ncols, w, color);
+        st = table_line(out, &r->rows[i], wide, ncols, w, color);
     if (st == SNUG_OK) {
         totals(r, buf, sizeof(buf));
         st = dynbuf_addstr(out, buf);
@@ -452,6 +469,26 @@ static snug_status print_csv(const report *r, dynbuf *out)
 
 /* ---- json, yaml ------------------------------------------------------------- */
 
+/* cJSON's indented text with two spaces per level and ": " (raw tabs only
+ * ever format: a tab inside a string is written as \t). */
+static snug_status add_indented(dynbuf *out, const char *text)
+{
+    snug_status st = SNUG_OK;
+    bool line_start = true;
+    const char *p;
+
+    for (p = text; st == SNUG_OK && *p; p++) {
+        if (*p == '\t' && line_start)
+            st = dynbuf_addstr(out, "  ");
+        else if (*p == '\t')
+            st = dynbuf_addc(out, ' ');
+        else
+            st = dynbuf_addc(out, *p);
+        line_start = *p == '\n' || (line_start && *p == '\t');
+    }
+    return st;
+}
+
 static snug_status print_json(const report *r, dynbuf *out, snug_err *err)
 {
     char *text = cJSON_Print(r->list);
@@ -459,7 +496,7 @@ static snug_status print_json(const report *r, dynbuf *out, snug_err *err)
 
     if (text == NULL)
         return snug_err_set(err, SNUG_ERR_NOMEM, "report: out of memory");
-    st = dynbuf_addstr(out, text);
+    st = add_indented(out, text);
     if (st == SNUG_OK)
         st = dynbuf_addc(out, '\n');
     free(text);

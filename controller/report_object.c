@@ -70,7 +70,8 @@ static cJSON *observed(const rec_observed *o)
     add_cpu(cpu, "max", o->cpu_max_milli);
     cJSON_AddItemToObject(obs, "cpu", cpu);
     if (o->memory_peak_bytes != RES_UNSET) {
-        mem_format_bytes(o->memory_peak_bytes, buf, sizeof(buf));
+        /* to a MiB up, as people read it; the exact peak is not a size */
+        mem_format_bytes(mem_round_up_mib(o->memory_peak_bytes), buf, sizeof(buf));
         cJSON_AddStringToObject(obs, "memoryPeak", buf);
     }
     cJSON_AddNumberToObject(obs, "oomKills", (double)o->oom_kills);

@@ -133,11 +133,13 @@ static void test_json_and_yaml(void)
     doc = cJSON_Parse(json);
     CHECK(doc != NULL);
     CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "kind")), "List");
-    CHECK_STR_CONTAINS(json, "\"type\":\t\"NoMetrics\"");
-    CHECK_STR_CONTAINS(json, "\"message\":\t\"no usage samples for: log, \\\"shipper\\\"\"");
-    CHECK_STR_CONTAINS(json, "\"lastUpdated\":\t\"2025-12-06T00:00:00Z\"");
-    CHECK_STR_CONTAINS(json, "\"reason\":\t\"OOM-killed 2x at 256Mi\"");
-    CHECK_STR_CONTAINS(json, "\"gomemlimit\":\t\"483183820B\"");
+    CHECK_STR_CONTAINS(json, "\"type\": \"NoMetrics\"");
+    CHECK_STR_CONTAINS(json, "\"message\": \"no usage samples for: log, \\\"shipper\\\"\"");
+    CHECK_STR_CONTAINS(json, "\"lastUpdated\": \"2025-12-06T00:00:00Z\"");
+    CHECK_STR_CONTAINS(json, "\"reason\": \"OOM-killed 2x at 256Mi\"");
+    CHECK_STR_CONTAINS(json, "\"gomemlimit\": \"483183820B\"");
+    CHECK_STR_CONTAINS(json, "\n  \"items\": [{\n");
+    CHECK(strchr(json, '\t') == NULL);
     docs = cJSON_CreateArray();
     cJSON_AddItemToArray(docs, doc);
     T_CASE("json reads back");
