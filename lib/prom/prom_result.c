@@ -223,51 +223,78 @@ static void skip_bad(parse_ctx *c, sem_err *e, snug_status st, const char *field
     pjson_skip(&c->j);
 }
 
-/* A [t, "v"] pair into *out; for a string result its text into *str. */
-static void read_pair(parse_ctx *c, const char *field, prom_sample *out, char **str)
+/* The field path of a pair or of one of its elements, for a message:
+ * "<field>[<idx>]<suffix>" (no index when idx < 0). Only formatted when a
+ * failure is recorded: a matrix has millions of pairs. */
+static const char *pair_field(char *f, size_t cap, const char *field, long idx, const char *suffix)
+{
+    if (idx < 0)
+        snprintf(f, cap, "%.160s%s", field, suffix);
+    else
+        snprintf(f, cap, "%.160s[%ld]%s", field, idx, suffix);
+    return f;
+}
+
+/* Record a failure about pair `idx` of `field`. */
+static void pair_fail(parse_ctx *c, const char *field, long idx, const char *suffix,
+                      const char *what, bool skip)
+{
+    char f[FIELD_MAX];
+
+    if (c->data.st == SNUG_OK)
+        sem(&c->data, SNUG_ERR_PARSE, pair_field(f, sizeof(f), field, idx, suffix), what);
+    if (skip)
+        pjson_skip(&c->j);
+}
+
+/* The pair's value: a number, or for a string result its text into *str. */
+static void pair_value(parse_ctx *c, const char *field, long idx, prom_sample *out, char **str)
+{
+    char f[FIELD_MAX], what[96];
+
+    if (str != NULL) {
+        out->v = NAN;
+        *str = strdup(dynbuf_str(&c->s));
+        if (*str == NULL)
+            sem(&c->data, SNUG_ERR_NOMEM, pair_field(f, sizeof(f), field, idx, "[1]"),
+                "out of memory");
+    } else if (parse_value(dynbuf_str(&c->s), &out->v) != 0) {
+        snprintf(what, sizeof(what), "sample value \"%.40s\" is not a number", dynbuf_str(&c->s));
+        pair_fail(c, field, idx, "[1]", what, false);
+    }
+}
+
+/* Pair `idx` of `field` ([t, "v"]) into *out; for a string result its text
+ * into *str. */
+static void read_pair(parse_ctx *c, const char *field, long idx, prom_sample *out, char **str)
 {
     static const char shape[] = "sample is not a [time, \"value\"] pair";
-    char f[FIELD_MAX];
     bool first = true;
 
     out->t = out->v = 0;
     if (pjson_peek(&c->j) != '[') {
-        skip_bad(c, &c->data, SNUG_ERR_PARSE, field, shape);
+        pair_fail(c, field, idx, "", shape, true);
         return;
     }
     pjson_begin(&c->j, '[');
     if (!pjson_next(&c->j, ']', &first)) {
-        sem(&c->data, SNUG_ERR_PARSE, field, shape);
+        pair_fail(c, field, idx, "", shape, false);
         return;
     }
-    snprintf(f, sizeof(f), "%.160s[0]", field);
     if (!is_number_start(pjson_peek(&c->j)))
-        skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
+        pair_fail(c, field, idx, "[0]", "sample time is not a number", true);
     else if (pjson_number(&c->j, &out->t) && !isfinite(out->t))
-        sem(&c->data, SNUG_ERR_PARSE, f, "sample time is not a number");
+        pair_fail(c, field, idx, "[0]", "sample time is not a number", false);
     if (!pjson_next(&c->j, ']', &first)) {
-        sem(&c->data, SNUG_ERR_PARSE, field, shape);
+        pair_fail(c, field, idx, "", shape, false);
         return;
     }
-    snprintf(f, sizeof(f), "%.160s[1]", field);
-    if (pjson_peek(&c->j) != '"') {
-        skip_bad(c, &c->data, SNUG_ERR_PARSE, f, "sample value is not a string");
-    } else if (pjson_string(&c->j, &c->s)) {
-        if (str != NULL) {
-            out->v = NAN;
-            *str = strdup(dynbuf_str(&c->s));
-            if (*str == NULL)
-                sem(&c->data, SNUG_ERR_NOMEM, f, "out of memory");
-        } else if (parse_value(dynbuf_str(&c->s), &out->v) != 0) {
-            char what[96];
-
-            snprintf(what, sizeof(what), "sample value \"%.40s\" is not a number",
-                     dynbuf_str(&c->s));
-            sem(&c->data, SNUG_ERR_PARSE, f, what);
-        }
-    }
+    if (pjson_peek(&c->j) != '"')
+        pair_fail(c, field, idx, "[1]", "sample value is not a string", true);
+    else if (pjson_string(&c->j, &c->s))
+        pair_value(c, field, idx, out, str);
     if (pjson_next(&c->j, ']', &first)) {
-        sem(&c->data, SNUG_ERR_PARSE, field, shape);
+        pair_fail(c, field, idx, "", shape, false);
         do
             pjson_skip(&c->j);
         while (pjson_next(&c->j, ']', &first));
@@ -344,12 +371,12 @@ static void read_values(parse_ctx *c, const char *field, prom_series *s)
     }
     pjson_begin(&c->j, '[');
     while (pjson_next(&c->j, ']', &first)) {
-        snprintf(f, sizeof(f), "%.160s[%zu]", field, s->n_samples);
         if (!grow((void **)&s->samples, &cap, s->n_samples, sizeof(prom_sample))) {
+            pair_field(f, sizeof(f), field, (long)s->n_samples, "");
             skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
             continue;
         }
-        read_pair(c, f, &s->samples[s->n_samples], NULL);
+        read_pair(c, field, (long)s->n_samples, &s->samples[s->n_samples], NULL);
         if (s->n_samples > 0 && s->samples[s->n_samples].t < s->samples[s->n_samples - 1].t)
             sorted = false;
         s->n_samples++;
@@ -414,7 +441,7 @@ static void read_series_member(parse_ctx *c, int k, const char *field, prom_seri
         skip_bad(c, &c->data, SNUG_ERR_NOMEM, f, "out of memory");
         return;
     }
-    read_pair(c, f, &s->samples[0], NULL);
+    read_pair(c, f, -1, &s->samples[0], NULL);
     s->n_samples = 1;
 }
 
@@ -476,7 +503,7 @@ static void read_single(parse_ctx *c)
     }
     r->n_series = 1;
     r->series[0].n_samples = 1;
-    read_pair(c, "data.result", &r->series[0].samples[0],
+    read_pair(c, "data.result", -1, &r->series[0].samples[0],
               r->type == PROM_STRING ? &r->string : NULL);
 }
 
