@@ -16,11 +16,12 @@
 #define FULL_DAY       (20 * 3600.0) /* a day with this span of samples counts as whole */
 #define LOWER_PCT      0.5
 #define UPPER_PCT      0.99
-#define SATURATED      0.85 /* usage at this share of the limit is "at the limit" */
-#define CONF_SAMPLES   30.0 /* samples for full confidence from the count alone */
-#define FULL_CONF      0.9  /* history of this share of the window: full confidence */
-#define GAP_MASS       0.01 /* a percentile this much lower ... */
-#define GAP_RATIO      1.5  /* ... and this many times smaller: a gap between modes */
+#define SATURATED      0.85  /* usage at this share of the limit is "at the limit" */
+#define CONF_SAMPLES   30.0  /* samples for full confidence from the count alone */
+#define FULL_CONF      0.9   /* history of this share of the window: full confidence */
+#define GAP_MASS       0.02  /* a lower level this close to the percentile ... */
+#define GAP_RATIO      1.5   /* ... and this many times below it is taken instead */
+#define GAP_STEP       0.005 /* the walk down the quantile curve */
 
 /* What the window holds, gathered from the daily records. */
 typedef struct wstats {
@@ -245,25 +246,31 @@ static void throttled(const rec_inputs *in, const wstats *w, double *pt, double 
         *pt = raised;
 }
 
-/* The CPU percentile, unless it falls in a gap between two usage levels
- * (batch work, bursts: the few samples of the ramps between them): then the
- * top of the lower level, which is above the demand only GAP_MASS less often
- * but costs far less (the quantile curve rose GAP_RATIO times over GAP_MASS
- * of the samples). */
+/* The CPU percentile, unless a much lower usage level is close below it
+ * (batch work, bursts: two levels with a few ramp samples between them):
+ * walking down the quantile curve from p in steps of GAP_STEP, the first
+ * point at most 1 / GAP_RATIO of the percentile where the curve is flat (the
+ * next step down changes it by at most 5 %: a dense level, not a ramp) and
+ * within GAP_MASS of p is the target: above the demand at most GAP_MASS more
+ * often, at a fraction of the cost. Anything else keeps the percentile. */
 static double cpu_percentile(const histogram *h, double p, rec_result *out)
 {
-    double pt = hist_percentile(h, p), below;
+    double pt = hist_percentile(h, p), q, below;
 
-    if (p <= GAP_MASS || p >= 1)
+    if (p <= GAP_MASS + GAP_STEP || p >= 1)
         return pt;
-    below = hist_percentile(h, p - GAP_MASS);
-    if (!(pt > GAP_RATIO * below))
-        return pt;
-    reason_add(out,
-               "p%g of CPU falls between two usage levels (%.0fm and above): target from the "
-               "lower one, %.0fm",
-               p * 100, pt * 1000, below * 1000);
-    return below;
+    for (double d = GAP_STEP; d <= GAP_MASS + 1e-9; d += GAP_STEP) {
+        q = hist_percentile(h, p - d);
+        below = hist_percentile(h, p - d - GAP_STEP);
+        if (GAP_RATIO * q >= pt || q > 1.05 * below)
+            continue;
+        reason_add(out,
+                   "p%g of CPU sits just above a much lower usage level: target from that "
+                   "level, %.0fm, not %.0fm",
+                   p * 100, q * 1000, pt * 1000);
+        return q;
+    }
+    return pt;
 }
 
 /* CPU demand from the histogram, the trend and throttling (cores). */
