@@ -154,6 +154,11 @@ static double cpu_batch(int i, int k)
     return m < 179 ? 0.05 : m < 180 ? 0.7 : 1.5;
 }
 
+static double cpu_busy15(int i, int k)
+{
+    return i % 200 < 170 ? 0.05 : 1.5;
+}
+
 static void test_gap(void)
 {
     rec_state *s = feed(WEEK, 1, cpu_batch, mem_const);
@@ -166,6 +171,12 @@ static void test_gap(void)
     CHECK_STR_CONTAINS(r.reason, "p90 of CPU sits just above a much lower usage level");
     /* the upper bound still sees the heavy level */
     CHECK(r.c.upper_bound.cpu_milli >= 1500);
+    rec_state_free(s);
+    /* busy 15 % of the time: p90 is inside the busy level, which stays */
+    s = feed(WEEK, 1, cpu_busy15, mem_const);
+    r = compute(s, &in);
+    CHECK_DBL_NEAR(r.c.target.cpu_milli, 1725, 1725 * 0.04); /* 1.5 x 1.15, in its bucket */
+    CHECK_STR_EQ(r.reason, "");
     rec_state_free(s);
     /* a smooth distribution is left alone */
     s = feed(WEEK, 1, cpu_uniform, mem_const);
