@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from prometheus import Prometheus, free_port, missing
+from stub_crds import VPA_CRD
 from usage_history import HISTORY, MI, STEP, WORKLOADS, history_for
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
@@ -139,6 +140,11 @@ def env(cluster, snug_build, tmp_path_factory):
         cluster.kubectl("apply", "-f", str(crd))
     cluster.wait_established("recommendations.snug.dev")
     cluster.wait_established("sizingpolicies.snug.dev")
+    vpa_crd = "verticalpodautoscalers.autoscaling.k8s.io"
+    had_vpa = cluster.kubectl("get", "crd", vpa_crd, check=False).returncode == 0
+    if not had_vpa:  # the controller looks for the VPA API at start
+        cluster.apply(VPA_CRD)
+        cluster.wait_established(vpa_crd)
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("label", "namespace", ns, "snug-e2e-ctl=%s" % ns)
     cluster.wait_for(lambda: cluster.kubectl("get", "serviceaccount", "default", "-n", ns),
@@ -161,6 +167,8 @@ def env(cluster, snug_build, tmp_path_factory):
             c.proc.kill()
             c.proc.wait()
     prom.stop()
+    if not had_vpa:
+        cluster.kubectl("delete", "crd", vpa_crd, "--wait=false", check=False)
     cluster.kubectl("delete", "sizingpolicy", ns, "--wait=false", check=False)
     cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
@@ -306,6 +314,32 @@ spec:
     assert "cpu" not in app.get("target", {}), app
     assert "memory" in app["target"], app
     assert "HPA" in app.get("reason", ""), app
+
+
+def test_vpa_owns_the_requests(env):
+    env["cluster"].apply("""
+apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata: {name: web}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  updatePolicy: {updateMode: Auto}
+""", namespace=env["ns"])
+
+    def vpa_seen():
+        web = recs(env)["deployment-web"]
+        cond = condition(web, "VPAManaged")
+        return cond and cond["status"] == "True" and web
+
+    web = wait(env, vpa_seen, "VPAManaged on deployment-web")
+    app = container(web, "app")
+    assert not app.get("target"), app  # nothing the webhook would apply
+    assert "VerticalPodAutoscaler" in app.get("reason", ""), app
+    # Off: snug's again
+    env["cluster"].kubectl("patch", "verticalpodautoscaler", "web", "-n", env["ns"],
+                           "--type=merge", "-p", '{"spec":{"updatePolicy":{"updateMode":"Off"}}}')
+    wait(env, lambda: condition(recs(env)["deployment-web"], "VPAManaged") is None,
+         "VPAManaged gone with updateMode Off")
 
 
 def test_prometheus_down_keeps_values_then_recovers(env):

@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from stub_crds import VPA_CRD
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,26 +31,6 @@ SA = "system:serviceaccount:%s:snug-controller" % SYSTEM_NS
 OTHER_NS = "shop"  # any namespace but snug-system; need not exist for can-i
 ALL = None  # cluster-wide: --all-namespaces (or a cluster-scoped resource)
 
-VPA_CRD = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: verticalpodautoscalers.autoscaling.k8s.io
-  labels: {snug.dev/e2e-stub: "true"}
-  # *.k8s.io groups need this; "unapproved, ..." is accepted for a stand-in
-  annotations: {api-approved.kubernetes.io: "unapproved, snug e2e stand-in for VPA's CRD"}
-spec:
-  group: autoscaling.k8s.io
-  scope: Namespaced
-  names: {kind: VerticalPodAutoscaler, listKind: VerticalPodAutoscalerList,
-          plural: verticalpodautoscalers, singular: verticalpodautoscaler}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-"""
 
 
 @pytest.fixture(scope="module")
