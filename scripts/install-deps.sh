@@ -3,10 +3,11 @@
 #
 #   scripts/install-deps.sh build   compile snug: gcc, CMake, Ninja, the -dev libraries
 #   scripts/install-deps.sh demo    build + what scripts/demo.sh runs: curl, openssl,
-#                                   python3 with PyYAML, CA certificates
+#                                   python3 with PyYAML, CA certificates, prometheus
+#                                   (with promtool; its service is not started)
 #   scripts/install-deps.sh test    demo + what scripts/test.sh runs: clang and its
 #                                   sanitizers, clang-format, valgrind, pytest, git,
-#                                   and wrk, nginx, prometheus for benchmarks and tests
+#                                   and wrk, nginx for benchmarks
 #   scripts/install-deps.sh         the same as `test` (everything)
 #
 # Idempotent: only packages that are missing are installed (apt-get, through
@@ -32,15 +33,16 @@ BUILD_PKGS=(
   libcjson-dev libyaml-dev
 )
 # The demo: curl/openssl/python3 drive it and the control plane; CA
-# certificates let curl and Go reach the module proxy over HTTPS.
-DEMO_PKGS=(curl openssl ca-certificates python3 python3-yaml)
+# certificates let curl and Go reach the module proxy over HTTPS; prometheus
+# (and its promtool) holds the week of usage the controller reads, and the
+# controller's tests use it too.
+DEMO_PKGS=(curl openssl ca-certificates python3 python3-yaml prometheus)
 # The test command: clang + ASan/UBSan/libFuzzer, the format check (git lists
-# the files), valgrind, pytest; wrk and nginx-light for the benchmarks;
-# prometheus for the controller's tests.
+# the files), valgrind, pytest; wrk and nginx-light for the benchmarks.
 TEST_PKGS=(
   clang clang-format clang-tools libclang-rt-14-dev llvm
   valgrind git python3-pytest
-  wrk nginx-light prometheus
+  wrk nginx-light
 )
 
 LOG_DIR=${SNUG_CACHE_DIR:-$HOME/.cache/snug}/logs
