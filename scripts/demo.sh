@@ -2,26 +2,33 @@
 # demo.sh - snug end to end on this machine, no input needed.
 #
 # Installs the Debian packages it needs (scripts/install-deps.sh demo: no
-# service is started or enabled by it), builds snug, starts
-# a real control plane on 127.0.0.1 (etcd + kube-apiserver +
-# kube-controller-manager from tests/e2e/controlplane.sh), installs snug's
-# CRDs and RBAC, a SizingPolicy and a Recommendation, runs
-# `snug-webhook serve` against it (the snug-webhook ServiceAccount's token,
-# self-managed certificates, caBundle written into the
-# MutatingWebhookConfiguration by the webhook itself), creates a Deployment
-# of a Go service and shows the Pods kube-controller-manager created: their
-# resources, probes, GOMAXPROCS / GOMEMLIMIT and the snug.dev/mutated
-# annotation. Then `kubectl get szp,rec -A`, the same mutation offline
-# (`snug-webhook mutate --diff`), an Audit-mode warning from `kubectl apply`
-# and the webhook's /metrics. Everything it started is stopped at exit (also
-# on Ctrl-C or a failure).
+# service is started or enabled by it), builds snug, starts a real control
+# plane on 127.0.0.1 (etcd + kube-apiserver + kube-controller-manager from
+# tests/e2e/controlplane.sh), installs snug's objects from manifests/ (CRDs,
+# namespace, the webhook's and the controller's RBAC) and two SizingPolicies,
+# and runs `snug-webhook serve` (the snug-webhook ServiceAccount's token,
+# self-managed certificates, caBundle written by the webhook itself). It
+# creates three Deployments in namespace shop (examples/workloads-demo.yaml:
+# web, a Go service; api, OOM-killed last week; worker, a nightly batch),
+# starts a Prometheus holding a week of their usage (scripts/demo_history.py,
+# backfilled with promtool) and runs `snug-controller run` against both (the
+# snug-controller ServiceAccount's token, leader election in snug-system).
+# It shows the Recommendations the controller wrote (`kubectl get rec`,
+# `kubectl describe rec`), scales web up and shows the new Pods with the
+# recommended requests, limits, probes, GOMAXPROCS and GOMEMLIMIT next to
+# the old ones, prints `snug-controller recommend` as a table, the same
+# mutation offline (`snug-webhook mutate --diff`), an Audit-mode warning
+# from `kubectl apply` and both components' metrics. No Recommendation is
+# written by hand. Everything it started is stopped at exit (also on Ctrl-C
+# or a failure).
 #
 # Exit status: 0 when every step worked; non-zero otherwise, after the end of
-# the webhook's log.
+# the logs of what it started.
 #
 # Environment:
-#   SNUG_DEMO_KEEP=1         leave the control plane and the webhook running
-#                            and print how to use and stop them
+#   SNUG_DEMO_KEEP=1         leave the control plane, Prometheus, the webhook
+#                            and the controller running and print how to use
+#                            and stop them
 #   SNUG_DEMO_SKIP_DEPS=1    do not run scripts/install-deps.sh
 #   SNUG_DEMO_BUILD_DIR=DIR  CMake build dir (default: <repo>/build, configured
 #                            by scripts/configure.sh as scripts/test.sh does)
@@ -29,8 +36,8 @@
 #                            passed on to tests/e2e/controlplane.sh (the first
 #                            run builds the control plane: minutes; then cached)
 #
-# Files: examples/namespaces-demo.yaml, policy-demo.yaml,
-# recommendation-demo.yaml, deployment-demo.yaml, pod-audit-demo.yaml.
+# Files: examples/namespaces-demo.yaml, policy-demo.yaml, workloads-demo.yaml,
+# pod-audit-demo.yaml; scripts/demo_history.py.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,12 +47,23 @@ BUILD=${SNUG_DEMO_BUILD_DIR:-$REPO/build}
 case ${SNUG_DEMO_KEEP:-0} in 0 | "" | no | false) KEEP=0 ;; *) KEEP=1 ;; esac
 SYSTEM_NS=snug-system
 WEBHOOK_CONFIG=snug # the name manifests/ use, so webhook-rbac.yaml applies as is
+# What runs in the background, in the order it is stopped: the controller
+# first (it saves its checkpoints and releases its Lease through the API
+# server), the control plane last.
+PROCS=(controller webhook prometheus)
+# Debian's Python (stdlib + python3-yaml), whatever python3 comes first on PATH.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 STATE=
 BIN_DIR=
 SNUG=
+CONTROLLER=
 WEBHOOK_PORT=
 METRICS_PORT=
+CTL_METRICS_PORT=
+PROM_PORT=
+PROM_URL=
 WATCHDOG_PID=
 SECTION=
 SECTION_T0=$(date +%s%3N)
@@ -125,9 +143,10 @@ print(" ".join(map(str, ports)))
 PY
 }
 
-# ------------------------------------------------------- webhook process --
-# The webhook runs in its own session; STATE/webhook.pid holds "PID
-# STARTTIME" so a recycled pid is never signalled.
+# ------------------------------------------------------ background processes --
+# The webhook, the controller and Prometheus each run in their own session;
+# STATE/NAME.pid holds "PID STARTTIME" so a recycled pid is never signalled,
+# and STATE/NAME.log their output.
 proc_starttime() {
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
@@ -135,59 +154,89 @@ proc_starttime() {
   [ "${stat%% *}" != Z ] || return 1
   echo "$stat" | awk '{ print $20 }'
 }
-webhook_pid() { # prints the pid while the webhook we started runs
-  local f=$STATE/webhook.pid pid st cur
+bg_pid() { # bg_pid NAME: prints the pid while the NAME we started runs
+  local f=$STATE/$1.pid pid st cur
   [ -n "$STATE" ] && [ -s "$f" ] || return 1
   read -r pid st <"$f" || return 1
   cur=$(proc_starttime "$pid") || return 1
   [ "$cur" = "$st" ] || return 1
   echo "$pid"
 }
-stop_webhook() {
-  local pid i
-  pid=$(webhook_pid) || {
-    rm -f "$STATE/webhook.pid"
+
+# start_bg NAME CMD...: run CMD in a session of its own, output to
+# STATE/NAME.log, and record its pid.
+start_bg() {
+  local name=$1 i pid st
+  shift
+  # shellcheck disable=SC2016 # $$ and $@ are the inner shell's
+  setsid bash -c 'echo $$ >"$0.tmp"; exec "$@"' "$STATE/$name.pid" "$@" \
+    </dev/null >>"$STATE/$name.log" 2>&1 3>&- 4>&- &
+  disown # its death is reported by the readiness checks, not by bash
+  for ((i = 0; i < 200; i++)); do
+    [ -s "$STATE/$name.pid.tmp" ] && break
+    sleep 0.02
+  done
+  read -r pid <"$STATE/$name.pid.tmp" || die "$name did not start"
+  rm -f "$STATE/$name.pid.tmp"
+  st=$(proc_starttime "$pid") || die "$name exited at once (log: $STATE/$name.log)"
+  echo "$pid $st" >"$STATE/$name.pid"
+}
+
+stop_bg() { # stop_bg NAME: SIGTERM, SIGKILL after 15 s
+  local name=$1 pid i
+  pid=$(bg_pid "$name") || {
+    rm -f "$STATE/$name.pid"
     return 0
   }
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do # it drains in-flight requests (--shutdown-timeout 5s)
-    webhook_pid >/dev/null || break
+  for ((i = 0; i < 150; i++)); do # the webhook drains requests, the controller saves checkpoints
+    bg_pid "$name" >/dev/null || break
     sleep 0.1
   done
-  if webhook_pid >/dev/null; then
-    say "snug-webhook (pid $pid) still running 10s after SIGTERM: SIGKILL" >&2
+  if bg_pid "$name" >/dev/null; then
+    say "$name (pid $pid) still running 15s after SIGTERM: SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.2
   fi
-  rm -f "$STATE/webhook.pid"
+  rm -f "$STATE/$name.pid"
 }
 
-# A watchdog stops the webhook if this script dies without running its EXIT
-# trap (SIGKILL); the control plane has its own (SNUG_CP_WATCH_PID). It
-# exits by itself once the pid file is gone.
+# A watchdog stops what runs in the background if this script dies without
+# running its EXIT trap (SIGKILL); the control plane has its own
+# (SNUG_CP_WATCH_PID). It exits by itself once the state dir is gone.
 start_watchdog() {
   # shellcheck disable=SC2016 # expanded by the inner shell
   bash -c '
     trap "" INT
+    state=$1
+    shift
     while kill -0 "$0" 2>/dev/null; do
-      [ -f "$1" ] || exit 0
+      [ -d "$state" ] || exit 0
       sleep 1
     done
-    [ -f "$1" ] || exit 0
-    read -r pid st <"$1" || exit 0
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || exit 0
-    stat=${stat##*) }
-    [ "$(echo "$stat" | awk "{ print \$20 }")" = "$st" ] || exit 0
-    kill -TERM "$pid"; sleep 10; kill -KILL "$pid" 2>/dev/null
-    rm -f "$1"
-  ' "$$" "$STATE/webhook.pid" </dev/null >/dev/null 2>&1 3>&- 4>&- &
+    pids=()
+    for name in "$@"; do
+      [ -f "$state/$name.pid" ] || continue
+      read -r pid st <"$state/$name.pid" || continue
+      stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+      stat=${stat##*) }
+      [ "$(echo "$stat" | awk "{ print \$20 }")" = "$st" ] || continue
+      kill -TERM "$pid" && pids+=("$pid")
+      rm -f "$state/$name.pid"
+    done
+    [ "${#pids[@]}" -eq 0 ] || { sleep 15; kill -KILL "${pids[@]}" 2>/dev/null; }
+  ' "$$" "$STATE" "${PROCS[@]}" </dev/null >/dev/null 2>&1 3>&- 4>&- &
   WATCHDOG_PID=$!
 }
 
-webhook_log_tail() {
-  [ -n "$STATE" ] && [ -s "$STATE/webhook.log" ] || return 0
-  printf '\n%s---- last lines of the webhook log (%s) ----%s\n' "$BOLD" "$STATE/webhook.log" "$RESET" >&2
-  tail -n 40 "$STATE/webhook.log" >&2
+logs_tail() {
+  local name
+  [ -n "$STATE" ] || return 0
+  for name in "${PROCS[@]}"; do
+    [ -s "$STATE/$name.log" ] || continue
+    printf '\n%s---- last lines of the %s log (%s) ----%s\n' "$BOLD" "$name" "$STATE/$name.log" "$RESET" >&2
+    tail -n 25 "$STATE/$name.log" | cut -c1-400 >&2
+  done
 }
 
 write_stop_script() {
@@ -196,23 +245,52 @@ write_stop_script() {
 # Stop what scripts/demo.sh left running (SNUG_DEMO_KEEP=1) and delete its state.
 set -u
 STATE='$STATE'
-if [ -s "\$STATE/webhook.pid" ]; then
-  read -r pid st <"\$STATE/webhook.pid"
+for name in ${PROCS[*]}; do
+  [ -s "\$STATE/\$name.pid" ] || continue
+  read -r pid st <"\$STATE/\$name.pid"
   stat=\$(cat "/proc/\$pid/stat" 2>/dev/null) && stat=\${stat##*) } &&
     [ "\$(echo "\$stat" | awk '{ print \$20 }')" = "\$st" ] && {
     kill -TERM "\$pid"
-    for i in \$(seq 100); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.1; done
+    for i in \$(seq 150); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "\$pid" 2>/dev/null
   }
-fi
+done
 '$CP' stop "\$STATE" && rm -rf "\$STATE" && echo "snug demo stopped"
 EOF
   chmod +x "$STATE/stop.sh"
 }
 
+# sa_kubeconfig SERVICEACCOUNT FILE: a kubeconfig with a token of that
+# ServiceAccount of snug-system, so the process has exactly the rights
+# manifests/ give it.
+sa_kubeconfig() {
+  local sa=$1 file=$2 duration=2h token ca
+  [ "$KEEP" = 0 ] || duration=24h
+  cmdline "kubectl create token $sa -n $SYSTEM_NS --duration $duration"
+  token=$(kc create token "$sa" -n "$SYSTEM_NS" --duration "$duration")
+  ca=$(base64 -w0 <"$STATE/pki/ca.crt")
+  (
+    umask 077
+    cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: demo
+  cluster: {server: "$APISERVER_URL", certificate-authority-data: "$ca"}
+users:
+- name: $sa
+  user: {token: "$token"}
+contexts:
+- name: demo
+  context: {cluster: demo, user: $sa, namespace: $SYSTEM_NS}
+current-context: demo
+EOF
+  )
+}
+
 # ------------------------------------------------------------------- exit --
 on_exit() {
-  local rc=$? failed_in=$SECTION
+  local rc=$? failed_in=$SECTION name
   set +e
   exec >&4 2>&3
   trap - INT TERM
@@ -224,7 +302,7 @@ on_exit() {
       ;;
     *)
       printf '\n%sdemo FAILED (exit %d) in: %s%s\n' "$RED$BOLD" "$rc" "$failed_in" "$RESET" >&2
-      webhook_log_tail
+      logs_tail
       ;;
   esac
   [ -n "$STATE" ] || exit "$rc"
@@ -232,7 +310,7 @@ on_exit() {
     [ "$rc" -eq 0 ] || say "SNUG_DEMO_KEEP=1: leaving what runs as it is; stop it with $STATE/stop.sh" >&2
     exit "$rc"
   fi
-  stop_webhook
+  for name in "${PROCS[@]}"; do stop_bg "$name"; done
   [ -z "$WATCHDOG_PID" ] || kill "$WATCHDOG_PID" 2>/dev/null
   [ -z "$WATCHDOG_PID" ] || wait "$WATCHDOG_PID" 2>/dev/null
   if ! "$CP" stop "$STATE" >"$STATE/stop.log" 2>&1; then
@@ -241,9 +319,9 @@ on_exit() {
   fi
   if [ "$rc" -eq 0 ]; then
     rm -rf "$STATE"
-    say "stopped the webhook and the control plane; removed $STATE"
+    say "stopped the controller, the webhook, Prometheus and the control plane; removed $STATE"
   else
-    say "stopped the webhook and the control plane; logs kept in $STATE (logs/, webhook.log)" >&2
+    say "stopped the controller, the webhook, Prometheus and the control plane; logs kept in $STATE (logs/, *.log)" >&2
   fi
   exit "$rc"
 }
@@ -272,15 +350,20 @@ step_build() {
     cmdline "scripts/configure.sh ${BUILD#"$REPO"/}   # cmake -S . -B ${BUILD#"$REPO"/} -G Ninja -DCMAKE_C_COMPILER=gcc"
     "$REPO/scripts/configure.sh" "$BUILD" gcc || die "cmake failed"
   fi
-  cmdline "ninja -C ${BUILD#"$REPO"/} snug-webhook"
+  cmdline "ninja -C ${BUILD#"$REPO"/} snug-webhook snug-controller"
   local out
-  if ! out=$(ninja -C "$BUILD" snug-webhook 2>&1); then
+  if ! out=$(ninja -C "$BUILD" snug-webhook snug-controller 2>&1); then
     printf '%s\n' "$out" | tail -n 60 >&2
     die "the build failed"
   fi
   printf '%s\n' "$out" | tail -n 1
   SNUG=$BUILD/snug-webhook
+  CONTROLLER=$BUILD/snug-controller
   [ -x "$SNUG" ] || die "no $SNUG after the build"
+  [ -x "$CONTROLLER" ] || die "no $CONTROLLER after the build"
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    die "no prometheus/promtool on PATH (scripts/install-deps.sh demo installs them)"
+  fi
 }
 
 step_controlplane() {
@@ -296,6 +379,7 @@ step_controlplane() {
     "$CP" start "$STATE" 3>&- 4>&-
   else
     SNUG_CP_WATCH_PID=$$ "$CP" start "$STATE" 3>&- 4>&-
+    start_watchdog
   fi
   # shellcheck disable=SC1091
   APISERVER_URL=$(. "$STATE/env" && echo "$APISERVER_URL")
@@ -321,11 +405,14 @@ wait_established() {
 }
 
 step_install() {
-  section "4. Install snug: CRDs, namespace, RBAC"
+  section "4. Install snug: CRDs, namespace, RBAC of the webhook and the controller"
+  say "The objects of manifests/ (what the Helm chart installs), without the two"
+  say "Deployments: the webhook and the controller run on this machine below."
   run_kc apply -f "$REPO/manifests/crds"
   wait_established sizingpolicies.snug.dev recommendations.snug.dev
   run_kc apply -f "$REPO/manifests/namespace.yaml"
   run_kc apply -f "$REPO/manifests/webhook-rbac.yaml"
+  run_kc apply -f "$REPO/manifests/controller-rbac.yaml"
 }
 
 refused() { # refused SPEC_JSON: a SizingPolicy with this spec must be refused
@@ -339,7 +426,7 @@ refused() { # refused SPEC_JSON: a SizingPolicy with this spec must be refused
 }
 
 step_policy() {
-  section "5. Namespaces, SizingPolicies, a Recommendation"
+  section "5. Namespaces and SizingPolicies"
   run_kc apply -f "$EX/namespaces-demo.yaml"
   run_kc apply -f "$EX/policy-demo.yaml"
   cmdline "kubectl apply --dry-run=server -f examples/policy-production.yaml"
@@ -347,21 +434,7 @@ step_policy() {
   say "Bad policies are refused by the API server (OpenAPI schema, CEL rules):"
   refused '{"mode": "Sometimes"}'
   refused '{"resources": {"minAllowed": {"cpu": "4", "memory": "32Mi"}, "maxAllowed": {"cpu": "2", "memory": "1Gi"}}}'
-  # The Recommendation: what the controller would write. Its status is a
-  # subresource: create the object, then patch the status.
-  python3 - "$EX/recommendation-demo.yaml" "$STATE/rec-object.json" "$STATE/rec-status.json" <<'PY'
-import datetime, json, sys, yaml
-rec = yaml.safe_load(open(sys.argv[1]))
-status = rec.pop("status")
-status["lastUpdated"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-json.dump(rec, open(sys.argv[2], "w"))
-json.dump({"status": status}, open(sys.argv[3], "w"))
-PY
-  cmdline "kubectl apply -f examples/recommendation-demo.yaml   # without its status"
-  kc apply -f "$STATE/rec-object.json"
-  cmdline "kubectl patch recommendation deployment-checkout -n shop --subresource=status --type=merge -p '{\"status\": ...}'"
-  kc patch recommendation deployment-checkout -n shop --subresource=status --type=merge \
-    -p "$(cat "$STATE/rec-status.json")"
+  run_kc get szp
   # Pods need their namespace's default ServiceAccount (made by kube-controller-manager).
   wait_for "the default ServiceAccount in shop" 60 kc get serviceaccount default -n shop
   wait_for "the default ServiceAccount in staging" 60 kc get serviceaccount default -n staging
@@ -374,7 +447,7 @@ step_webhook() {
   # The MutatingWebhookConfiguration of manifests/, pointed at this machine:
   # a url instead of the Service (no kubelet, no endpoints), no caBundle yet
   # (the webhook writes it), a timeout with room for a busy 2-CPU machine.
-  python3 - "$REPO/manifests/webhook-configuration.yaml" "$WEBHOOK_PORT" \
+  "$PY" - "$REPO/manifests/webhook-configuration.yaml" "$WEBHOOK_PORT" \
     >"$STATE/webhook-configuration.json" <<'PY'
 import json, sys, yaml
 cfg = yaml.safe_load(open(sys.argv[1]))
@@ -387,53 +460,17 @@ PY
   cmdline "kubectl apply -f webhook-configuration.json"
   kc apply -f "$STATE/webhook-configuration.json"
 
-  # A kubeconfig with the token of the snug-webhook ServiceAccount, so the
-  # webhook has exactly the rights manifests/webhook-rbac.yaml gives it.
-  local duration=2h token ca
-  [ "$KEEP" = 0 ] || duration=24h
-  cmdline "kubectl create token snug-webhook -n $SYSTEM_NS --duration $duration"
-  token=$(kc create token snug-webhook -n "$SYSTEM_NS" --duration "$duration")
-  ca=$(base64 -w0 <"$STATE/pki/ca.crt")
-  (
-    umask 077
-    cat >"$STATE/webhook-kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: demo
-  cluster: {server: "$APISERVER_URL", certificate-authority-data: "$ca"}
-users:
-- name: snug-webhook
-  user: {token: "$token"}
-contexts:
-- name: demo
-  context: {cluster: demo, user: snug-webhook, namespace: $SYSTEM_NS}
-current-context: demo
-EOF
-  )
+  sa_kubeconfig snug-webhook "$STATE/webhook-kubeconfig"
   local args=(serve --kubeconfig "$STATE/webhook-kubeconfig"
     --self-managed-certs --ip-san 127.0.0.1
     --namespace "$SYSTEM_NS" --ca-secret snug-webhook-ca --webhook-config "$WEBHOOK_CONFIG"
     --listen "127.0.0.1:$WEBHOOK_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT"
     --shutdown-timeout 5s)
   cmdline "snug-webhook ${args[*]/#$STATE\//\$STATE/} 2>\$STATE/webhook.log &"
-  # shellcheck disable=SC2016 # $$ and $@ are the inner shell's
-  setsid bash -c 'echo $$ >"$0.tmp"; exec "$@"' "$STATE/webhook.pid" "$SNUG" "${args[@]}" \
-    </dev/null >>"$STATE/webhook.log" 2>&1 3>&- 4>&- &
-  disown # its death is reported by the readiness checks, not by bash
-  local i pid st
-  for ((i = 0; i < 200; i++)); do
-    [ -s "$STATE/webhook.pid.tmp" ] && break
-    sleep 0.02
-  done
-  read -r pid <"$STATE/webhook.pid.tmp" || die "snug-webhook did not start"
-  rm -f "$STATE/webhook.pid.tmp"
-  st=$(proc_starttime "$pid") || die "snug-webhook exited at once"
-  echo "$pid $st" >"$STATE/webhook.pid"
-  [ "$KEEP" = 1 ] || start_watchdog
+  start_bg webhook "$SNUG" "${args[@]}"
 
   webhook_ready() {
-    webhook_pid >/dev/null || die "snug-webhook exited"
+    bg_pid webhook >/dev/null || die "snug-webhook exited"
     curl -skf --max-time 2 "https://127.0.0.1:$WEBHOOK_PORT/readyz"
   }
   wait_for "snug-webhook /readyz (certificate loaded, caches synced)" 60 webhook_ready
@@ -467,25 +504,110 @@ EOF
   say "the API server calls snug-webhook for Pod CREATE (checked with a dry-run Pod)"
 }
 
-step_deployment() {
-  section "7. A Go service: Deployment shop/checkout"
-  sed -n '/^apiVersion/,$p' "$EX/deployment-demo.yaml" | sed 's/^/  /'
-  run_kc apply -f "$EX/deployment-demo.yaml"
-  local want
-  want=$(kc get deployment checkout -n shop -o jsonpath='{.spec.replicas}')
+step_workloads() {
+  section "7. Three Deployments in shop: web (Go), api, worker"
+  sed -n '/^#   web/,/^#   worker/p' "$EX/workloads-demo.yaml"
+  run_kc apply -f "$EX/workloads-demo.yaml"
   pods_created() {
-    [ "$(kc get pods -n shop -l app=checkout -o name | wc -l)" -ge "$want" ]
+    [ "$(kc get pods -n shop -l 'app in (web,api,worker)' -o name | wc -l)" -ge 3 ]
   }
-  wait_for "kube-controller-manager to create $want Pods of shop/checkout" 120 pods_created
-  say "kube-controller-manager created the ReplicaSet and $want Pods (Pending: there is no kubelet)"
+  wait_for "kube-controller-manager to create the Pods of web, api and worker" 120 pods_created
+  say "kube-controller-manager created their ReplicaSets and Pods (Pending: there is no kubelet)."
+  say "There is no Recommendation yet: web got the policy's default requests and probes, and no"
+  say "limit, GOMEMLIMIT or GOMAXPROCS guessed from them; api and worker keep what they ask for"
+  say "(resources.apply: IfMissing):"
+  run_kc get pods -n shop -o custom-columns='POD:.metadata.name,MUTATED:.metadata.annotations.snug\.dev/mutated,CPU-REQ:.spec.containers[0].resources.requests.cpu,MEM-REQ:.spec.containers[0].resources.requests.memory,MEM-LIM:.spec.containers[0].resources.limits.memory,GOMEMLIMIT:.spec.containers[0].env[?(@.name=="GOMEMLIMIT")].value'
 }
 
-step_show_pods() {
-  section "8. The Pods, as snug-webhook admitted them"
-  run_kc get pods -n shop -l app=checkout -o custom-columns='POD:.metadata.name,STATUS:.status.phase,MUTATED:.metadata.annotations.snug\.dev/mutated,CPU-REQ:.spec.containers[0].resources.requests.cpu,MEM-REQ:.spec.containers[0].resources.requests.memory,MEM-LIM:.spec.containers[0].resources.limits.memory,GOMEMLIMIT:.spec.containers[0].env[?(@.name=="GOMEMLIMIT")].value,GOMAXPROCS:.spec.containers[0].env[?(@.name=="GOMAXPROCS")].value'
+prom_query() { # prom_query PROMQL: print each series' labels and value
+  curl -sSf --max-time 10 "$PROM_URL/api/v1/query" --data-urlencode "query=$1" | "$PY" -c '
+import json, sys
+for r in sorted(json.load(sys.stdin)["data"]["result"], key=lambda r: sorted(r["metric"].items())):
+    v = float(r["value"][1])
+    labels = " ".join("%s=%s" % kv for kv in sorted(r["metric"].items()))
+    print("  %-60s %s" % (labels, "%.0fMi" % (v / 2**20) if v > 2**20 else "%g" % v))
+'
+}
+
+step_prometheus() {
+  section "8. Prometheus with a week of usage of these Pods"
+  say "cAdvisor, kube-state-metrics and go_info series for the Pods above, a sample every"
+  say "2 minutes for 7 days, written as OpenMetrics and turned into TSDB blocks by promtool:"
+  kc get pods -n shop -o json >"$STATE/pods.json"
+  cmdline "kubectl get pods -n shop -o json > pods.json"
+  cmdline "scripts/demo_history.py --step 120 pods.json shop \$STATE/prometheus"
+  "$PY" "$REPO/scripts/demo_history.py" --step 120 "$STATE/pods.json" shop "$STATE/prometheus" ||
+    die "could not make the history"
+  read -r PROM_PORT <<<"$(free_ports 1)"
+  PROM_URL=http://127.0.0.1:$PROM_PORT
+  printf 'global: {scrape_interval: 1m}\n' >"$STATE/prometheus/prometheus.yml"
+  local args=(--config.file="$STATE/prometheus/prometheus.yml"
+    --storage.tsdb.path="$STATE/prometheus/data" --storage.tsdb.retention.time=30d
+    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn)
+  cmdline "prometheus ${args[*]//$STATE\//\$STATE/} 2>\$STATE/prometheus.log &"
+  start_bg prometheus prometheus "${args[@]}"
+  prom_ready() {
+    bg_pid prometheus >/dev/null || die "prometheus exited"
+    curl -sf --max-time 2 "$PROM_URL/-/ready"
+  }
+  wait_for "Prometheus /-/ready" 90 prom_ready
+  say "$(prometheus --version 2>&1 | head -n 1) at $PROM_URL"
+  local q='max by (pod) (max_over_time(container_memory_working_set_bytes{namespace="shop",container!="POD"}[7d]))'
+  cmdline "curl -s $PROM_URL/api/v1/query --data-urlencode 'query=$q'"
+  prom_query "$q"
+  q='sum by (pod) (increase(container_oom_events_total{namespace="shop"}[7d]))'
+  cmdline "curl -s $PROM_URL/api/v1/query --data-urlencode 'query=$q'"
+  prom_query "$q"
+}
+
+# recs_written: the Recommendations of web, api and worker all have a target
+recs_written() {
+  kc get recommendations -n shop -o json | "$PY" -c '
+import json, sys
+items = {i["metadata"]["name"]: i for i in json.load(sys.stdin)["items"]}
+for name in ("deployment-web", "deployment-api", "deployment-worker"):
+    cs = items.get(name, {}).get("status", {}).get("containers") or [{}]
+    if not all(c.get("target", {}).get("memory") for c in cs):
+        sys.exit(1)
+'
+}
+
+step_controller() {
+  section "9. Start snug-controller: the Recommendations it writes"
+  read -r CTL_METRICS_PORT <<<"$(free_ports 1)"
+  sa_kubeconfig snug-controller "$STATE/controller-kubeconfig"
+  local args=(run --kubeconfig "$STATE/controller-kubeconfig" --prometheus "$PROM_URL"
+    --interval 5s --lease-namespace "$SYSTEM_NS" --identity "demo-$(hostname)"
+    --metrics-listen "127.0.0.1:$CTL_METRICS_PORT")
+  cmdline "snug-controller ${args[*]/#$STATE\//\$STATE/} 2>\$STATE/controller.log &"
+  start_bg controller "$CONTROLLER" "${args[@]}"
+  controller_ready() {
+    bg_pid controller >/dev/null || die "snug-controller exited"
+    curl -sf --max-time 2 "http://127.0.0.1:$CTL_METRICS_PORT/readyz"
+  }
+  wait_for "snug-controller /readyz (caches synced, leading, a first pass done)" 120 controller_ready
+  say "ready: http://127.0.0.1:$CTL_METRICS_PORT/readyz answers $(curl -s --max-time 2 "http://127.0.0.1:$CTL_METRICS_PORT/readyz")"
+  wait_for "the Recommendations of web, api and worker" 120 recs_written
+  say "From its log:"
+  grep -E '"msg":"(starting|started leading|checkpoints loaded)"' "$STATE/controller.log" |
+    cut -c1-200 | sed 's/^/  /' || true
   echo
-  cmdline "kubectl get pods -n shop -l app=checkout -o json | (resources, probes, env of each container)"
-  kc get pods -n shop -l app=checkout -o json | python3 -c '
+  run_kc get rec -n shop
+  echo
+  run_kc get lease snug-controller -n "$SYSTEM_NS"
+  echo
+  run_kc describe rec deployment-api -n shop
+}
+
+# show_pods SELECTOR NEW_POD...: the Pods' resources, probes and Go env;
+# each new Pod is checked against its Recommendation (requests = target,
+# GOMEMLIMIT and GOMAXPROCS set); exit status 1 when one is not.
+show_pods() {
+  local selector=$1
+  shift
+  kc get recommendations -n shop -o json >"$STATE/recs.json"
+  cmdline "kubectl get pods -n shop -l $selector -o json | (resources, probes, env of each container)"
+  kc get pods -n shop -l "$selector" -o json | "$PY" -c '
 import json, sys
 
 def qty(d):
@@ -504,18 +626,20 @@ def probe(p):
     return "%s, every %ss, timeout %ss, %s failures" % (
         how, p.get("periodSeconds", 10), p.get("timeoutSeconds", 1), p.get("failureThreshold", 3))
 
+recs = {r["spec"]["targetRef"]["name"]: r for r in json.load(open(sys.argv[1]))["items"]}
+new = set(sys.argv[2:])
 bad = []
-pods = json.load(sys.stdin)["items"]
+pods = [p for p in json.load(sys.stdin)["items"] if p["metadata"]["name"] in new]
 for pod in pods:
     md = pod["metadata"]
-    mutated = md.get("annotations", {}).get("snug.dev/mutated")
-    print("Pod %s/%s" % (md["namespace"], md["name"]))
-    print("  annotation snug.dev/mutated: %s" % (mutated or "(absent)"))
-    if not mutated:
-        bad.append(md["name"])
+    app = md.get("labels", {}).get("app")
+    rec = {c["name"]: c for c in recs.get(app, {}).get("status", {}).get("containers", [])}
+    print("Pod %s/%s (new)" % (md["namespace"], md["name"]))
+    print("  annotation snug.dev/mutated: %s" % md.get("annotations", {}).get("snug.dev/mutated", "(absent)"))
     for c in pod["spec"]["containers"]:
         env = {e["name"]: e.get("value") for e in c.get("env", [])}
         r = c.get("resources", {})
+        want = rec.get(c["name"], {})
         print("  container %s (%s)" % (c["name"], c["image"]))
         print("    requests         %s" % qty(r.get("requests")))
         print("    limits           %s" % qty(r.get("limits")))
@@ -524,35 +648,73 @@ for pod in pods:
         print("    startupProbe     %s" % probe(c.get("startupProbe")))
         for k in ("GOMEMLIMIT", "GOMAXPROCS"):
             print("    env %-12s %s" % (k, env.get(k, "(not set)")))
-        if "GOMEMLIMIT" not in env:
-            bad.append(md["name"])
-if not pods or bad:
-    sys.exit("not mutated by snug: %s" % (", ".join(sorted(set(bad))) or "no Pods"))
-'
-  say ""
-  say "requests = the Recommendation's target; memory limit = its OOM-aware limit;"
-  say "GOMEMLIMIT = floor(512Mi x 0.9) in Go's syntax; GOMAXPROCS = ceil(upperBound 1200m), at least 2"
-  say "(no CPU limit); probes on the port named http with the policy's paths."
+        go = want.get("go", {})
+        print("    Recommendation   target %s; limits %s; go: GOMAXPROCS %s, GOMEMLIMIT %s" % (
+            qty(want.get("target")), qty(want.get("limits")), go.get("gomaxprocs", "-"),
+            go.get("gomemlimit", "-")))
+        if not want.get("target") or r.get("requests") != want["target"]:
+            bad.append("%s: requests %s, Recommendation %s" % (md["name"], r.get("requests"), want.get("target")))
+        if "GOMEMLIMIT" not in env or "GOMAXPROCS" not in env:
+            bad.append("%s: no GOMEMLIMIT/GOMAXPROCS" % md["name"])
+        if r.get("requests") == want.get("target"):
+            print("    = the requests are the Recommendation'"'"'s target")
+if len(pods) != len(new) or bad:
+    sys.exit("new Pods not sized by the Recommendation: %s" % ("; ".join(bad) or "Pods missing"))
+' "$STATE/recs.json" "$@"
 }
 
-step_get_crs() {
-  section "9. kubectl get szp,rec -A"
-  run_kc get szp,rec -A
+step_scale() {
+  section "10. Scale web up: the new Pods carry the Recommendation"
+  # The webhook learns of Recommendations through its watch: wait until it
+  # holds every one the API server has.
+  local n old new
+  n=$(kc get recommendations -A -o name | wc -l)
+  webhook_has_recs() {
+    [ "$(curl -sf --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" |
+      awk '$1 == "snug_webhook_cache_objects{kind=\"recommendations\"}" { print $2 }')" -ge "$n" ]
+  }
+  wait_for "snug-webhook to cache the $n Recommendations" 60 webhook_has_recs
+  old=$(kc get pods -n shop -l app=web -o jsonpath='{.items[*].metadata.name}')
+  run_kc scale deployment web -n shop --replicas=3
+  three_pods() { [ "$(kc get pods -n shop -l app=web -o name | wc -l)" -ge 3 ]; }
+  wait_for "kube-controller-manager to create 2 more Pods of web" 120 three_pods
+  new=$(kc get pods -n shop -l app=web -o jsonpath='{.items[*].metadata.name}' | tr ' ' '\n' |
+    grep -vxF -f <(tr ' ' '\n' <<<"$old") | paste -sd ' ')
+  say "the Pod created before the Recommendation ($old) and the new ones ($new):"
+  run_kc get pods -n shop -l app=web --sort-by=.metadata.creationTimestamp -o custom-columns='POD:.metadata.name,MUTATED:.metadata.annotations.snug\.dev/mutated,CPU-REQ:.spec.containers[0].resources.requests.cpu,MEM-REQ:.spec.containers[0].resources.requests.memory,MEM-LIM:.spec.containers[0].resources.limits.memory,GOMEMLIMIT:.spec.containers[0].env[?(@.name=="GOMEMLIMIT")].value,GOMAXPROCS:.spec.containers[0].env[?(@.name=="GOMAXPROCS")].value'
   echo
-  run_kc get rec -n shop -o wide
+  # shellcheck disable=SC2086 # one Pod name a word
+  show_pods app=web $new
+  say ""
+  say "requests = the Recommendation's target; memory limit = its limit (the policy's default:"
+  say "the request, never below the peak seen); GOMEMLIMIT = 90% of that limit in Go's syntax;"
+  say "GOMAXPROCS from its CPU upper bound (no CPU limit); probes on the port named http."
+}
+
+step_recommend() {
+  section "11. snug-controller recommend: the same computation, as a report"
+  say "Writes nothing; the workloads and policies come from the API server (your kubeconfig)."
+  cmdline "snug-controller recommend --prometheus $PROM_URL -n shop"
+  KUBECONFIG=$STATE/kubeconfig "$CONTROLLER" recommend --prometheus "$PROM_URL" -n shop \
+    2>"$STATE/recommend.err" || {
+    cat "$STATE/recommend.err" >&2
+    die "snug-controller recommend failed"
+  }
+  sed 's/^/(stderr) /' "$STATE/recommend.err" | cut -c1-200
 }
 
 step_offline() {
-  section "10. The same engine offline: snug-webhook mutate --diff"
-  local args=(mutate -f examples/deployment-demo.yaml --policy examples/policy-demo.yaml
-    --recommendations examples/recommendation-demo.yaml
-    --namespace-labels snug.dev/enabled=true --diff)
-  cmdline "snug-webhook ${args[*]}"
+  section "12. The same engine offline: snug-webhook mutate --diff"
+  cmdline "kubectl get recommendations -n shop -o yaml > recs.yaml"
+  kc get recommendations -n shop -o yaml >"$STATE/recs.yaml"
+  local args=(mutate -f examples/workloads-demo.yaml --policy examples/policy-demo.yaml
+    --recommendations "$STATE/recs.yaml" --namespace-labels snug.dev/enabled=true --diff)
+  cmdline "snug-webhook ${args[*]/#$STATE\//}"
   (cd "$REPO" && "$SNUG" "${args[@]}")
 }
 
 step_audit() {
-  section "11. Audit mode: kubectl apply shows the warning"
+  section "13. Audit mode: kubectl apply shows the warning"
   say "Namespace staging is labelled snug.dev/enabled=audit: policy demo-audit (mode: Audit)."
   local out
   cmdline "kubectl apply -f examples/pod-audit-demo.yaml"
@@ -571,10 +733,15 @@ step_audit() {
 }
 
 step_metrics() {
-  section "12. The webhook's /metrics"
+  section "14. Metrics of the webhook and the controller"
   cmdline "curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep -E '^snug_webhook_(requests_total|mutations_total|cache_objects|ready)'"
   curl -sSf --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" |
     grep -E '^snug_webhook_(requests_total|mutations_total|cache_objects|ready)[{ ]'
+  echo
+  local re='^snug_controller_(leader|passes_total|prometheus_queries_total|prometheus_errors_total|recommendations_(written|unchanged)_total|workloads|containers|requested|recommended)[{ ]'
+  cmdline "curl -s http://127.0.0.1:$CTL_METRICS_PORT/metrics | grep -E '$re'"
+  curl -sSf --max-time 5 "http://127.0.0.1:$CTL_METRICS_PORT/metrics" | grep -E "$re" |
+    grep -v '_errors_total{.*} 0$'
 }
 
 step_summary() {
@@ -587,19 +754,22 @@ step_summary() {
   if [ "$KEEP" = 1 ]; then
     cat <<EOF
 
-The control plane and snug-webhook keep running (SNUG_DEMO_KEEP=1). Try:
+The control plane, Prometheus, snug-webhook and snug-controller keep running
+(SNUG_DEMO_KEEP=1). Try:
 
   export KUBECONFIG=$STATE/kubeconfig
   alias kubectl=$BIN_DIR/kubectl
-  kubectl scale deployment checkout -n shop --replicas=3
+  kubectl get rec -n shop -o yaml
+  kubectl scale deployment web -n shop --replicas=5
   kubectl get pods -n shop -o yaml
-  kubectl get szp,rec -A
+  $CONTROLLER recommend --prometheus $PROM_URL -n shop -o wide
 
 Pods in namespace shop are sized (policy demo), in staging audited (policy
-demo-audit). The webhook listens on https://127.0.0.1:$WEBHOOK_PORT/mutate; its
-token is valid for 24h.
-  metrics:  curl -s http://127.0.0.1:$METRICS_PORT/metrics
-  log:      tail -f $STATE/webhook.log
+demo-audit). Tokens are valid for 24h.
+  Prometheus:          $PROM_URL
+  webhook metrics:     curl -s http://127.0.0.1:$METRICS_PORT/metrics
+  controller metrics:  curl -s http://127.0.0.1:$CTL_METRICS_PORT/metrics
+  logs:                $STATE/{webhook,controller,prometheus}.log
 
 Stop everything and delete the state:
 
@@ -609,16 +779,18 @@ EOF
 }
 
 main() {
-  say "${BOLD}snug demo${RESET}: a mutating admission webhook that sizes Pods, in a real control plane on 127.0.0.1"
+  say "${BOLD}snug demo${RESET}: an operator that sizes workloads from Prometheus and a webhook that applies it, in a real control plane on 127.0.0.1"
   step_deps
   step_build
   step_controlplane
   step_install
   step_policy
   step_webhook
-  step_deployment
-  step_show_pods
-  step_get_crs
+  step_workloads
+  step_prometheus
+  step_controller
+  step_scale
+  step_recommend
   step_offline
   step_audit
   step_metrics
