@@ -1,9 +1,11 @@
-""".github/workflows/release.yml cannot run here; these checks keep it in
-step with what it publishes: a version tag triggers it, the image is built
-from ./Dockerfile for amd64 and arm64 and pushed under the chart's default
-image.repository, and the chart is packaged with the tag's version as its
-appVersion (the chart's default image tag), so the chart installs the
-image the same release pushed (docs/image.md).
+""".github/workflows/release.yml and the Dockerfile cannot run here; these
+checks keep them in step with what they publish: a version tag triggers the
+workflow, the image is built from ./Dockerfile for amd64 and arm64 and
+pushed under the chart's default image.repository, and the chart is packaged
+with the tag's version as its appVersion (the chart's default image tag), so
+the chart installs the image the same release pushed; the Dockerfile's
+runtime stage is the directory scripts/image-rootfs.sh makes, which
+tests/e2e/test_image.py runs (docs/image.md).
 """
 
 from pathlib import Path
@@ -55,3 +57,21 @@ def test_chart_packaged_with_the_tags_version(workflow):
     assert 'helm package charts/snug --version "$VERSION" --app-version "$VERSION"' in runs
     assert 'helm push "dist/snug-$VERSION.tgz" "$CHARTS"' in runs
     assert workflow["jobs"]["chart"]["needs"] == "image"
+
+
+def test_dockerfile_runtime_stage_is_the_scripts_directory():
+    """What tests/e2e/test_image.py runs is what the image holds: the build
+    stage assembles /rootfs with scripts/image-rootfs.sh from both binaries,
+    and the runtime stage is that directory on scratch, as 65532."""
+    text = (REPO / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in text.replace("\\\n", " ").splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    froms = [i for i, ln in enumerate(lines) if ln.startswith("FROM ")]
+    assert len(froms) == 2, froms
+    build, runtime = lines[froms[0]:froms[1]], lines[froms[1]:]
+    assert build[0].endswith(" AS build")
+    run = " ".join(build)
+    assert "ninja -C /build snug-webhook snug-controller" in run
+    assert "scripts/image-rootfs.sh /rootfs /build/snug-webhook /build/snug-controller" in run
+    assert runtime[:3] == ["FROM scratch", "COPY --from=build /rootfs/ /", "USER 65532:65532"]
+    assert not any(ln.split()[0] in ("RUN", "COPY", "ADD") for ln in runtime[3:]), runtime
