@@ -21,6 +21,7 @@ not running Pods.
 helm is scripts/helm.sh's (built once from the Go module proxy, cached).
 """
 import base64
+import contextlib
 import json
 import os
 import re
@@ -53,7 +54,7 @@ def helm(pytestconfig):
         pytest.skip("SNUG_TEST_OFFLINE is set and helm is not built yet "
                     "(scripts/helm.sh build needs the Go module proxy)")
     capman = pytestconfig.pluginmanager.getplugin("capturemanager")
-    with capman.global_and_fixture_disabled():
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
         sys.stderr.write("\n")
         proc = subprocess.run(["bash", str(HELM_SH), "build"], stdout=subprocess.PIPE,
                               text=True, timeout=3600)
@@ -727,8 +728,6 @@ def test_install_upgrade_uninstall(release):
     for sa, verb, res, where in no:
         assert not can_i(cluster, sa, verb, res, where), (sa, verb, res, where)
 
-    # upgrade: a Secret of the user's, prometheus-operator objects, Prometheus
-    # credentials, more values changed
     key = cluster.state_dir / ("chart-%s.key" % release.name)
     crt = cluster.state_dir / ("chart-%s.crt" % release.name)
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -736,9 +735,22 @@ def test_install_upgrade_uninstall(release):
                     "-days", "2", "-subj", "/CN=%s-webhook.%s.svc" % (release.name, ns),
                     "-addext", "subjectAltName=DNS:%s-webhook.%s.svc" % (release.name, ns)],
                    check=True, capture_output=True)
+    bundle = base64.b64encode(crt.read_bytes()).decode()
+
+    # upgrade in self-managed mode keeps the caBundle the webhook wrote
+    # (written here as the webhook would: no webhook Pod runs without a kubelet)
+    cluster.kubectl("patch", "mutatingwebhookconfiguration", release.name, "--type=json",
+                    "-p", json.dumps([{"op": "add", "path": "/webhooks/0/clientConfig/caBundle",
+                                       "value": bundle}]))
+    release.upgrade(sets=["webhook.timeoutSeconds=3"])
+    (wh,) = cluster.get_json("mutatingwebhookconfiguration", release.name)["webhooks"]
+    assert wh["timeoutSeconds"] == 3
+    assert wh["clientConfig"].get("caBundle") == bundle, "helm upgrade dropped the caBundle"
+
+    # upgrade: a Secret of the user's, prometheus-operator objects, Prometheus
+    # credentials, more values changed
     cluster.kubectl("create", "secret", "tls", "user-tls", "-n", ns, "--cert", str(crt),
                     "--key", str(key))
-    bundle = base64.b64encode(crt.read_bytes()).decode()
     release.upgrade(["monitoring-values.yaml"], [
         "certificates.mode=secret", "certificates.secret.name=user-tls",
         "certificates.secret.caBundle=" + bundle, "webhook.logLevel=debug",
