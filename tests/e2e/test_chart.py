@@ -639,12 +639,11 @@ def snapshot(cluster, ns):
     return names
 
 
-def test_install_upgrade_uninstall(release):
+def test_install(release):
+    """Every object accepted, the webhook configuration leads to the
+    webhook, each ServiceAccount may do what its component does and no more."""
     cluster = release.cluster
     cluster.kubectl("create", "namespace", release.ns)
-    before = snapshot(cluster, release.ns)
-    crds_before = set(cluster.kubectl("get", "crd", "-o", "name").stdout.split())
-
     notes = release.install().stdout
     assert "rollout status deployment/%s-webhook" % release.name in notes, notes
     # every object of the release is there
@@ -727,6 +726,17 @@ def test_install_upgrade_uninstall(release):
         assert can_i(cluster, sa, verb, res, where), (sa, verb, res, where)
     for sa, verb, res, where in no:
         assert not can_i(cluster, sa, verb, res, where), (sa, verb, res, where)
+
+
+def test_upgrade_and_uninstall(release):
+    """helm upgrade to changed values takes effect (and keeps what the webhook
+    wrote); helm uninstall leaves nothing of the release but the CRDs."""
+    cluster, ns = release.cluster, release.ns
+    cluster.kubectl("create", "namespace", ns)
+    before = snapshot(cluster, ns)
+    crds_before = set(cluster.kubectl("get", "crd", "-o", "name").stdout.split())
+    release.install()
+    wsa, mwc_name = release.sa("webhook"), release.name
 
     key = cluster.state_dir / ("chart-%s.key" % release.name)
     crt = cluster.state_dir / ("chart-%s.crt" % release.name)
