@@ -32,10 +32,15 @@ static const kube_resource res_vpas = {"autoscaling.k8s.io", "v1", "verticalpoda
 static const kube_resource res_recs = {"snug.dev", "v1alpha1", "recommendations"};
 
 static volatile sig_atomic_t g_signal;
+static op *g_op; /* for the handler: the stop flag is also the Prometheus client's abort flag */
 
 static void on_signal(int sig)
 {
     g_signal = sig;
+    /* at once, so a pass stuck in Prometheus requests (or in their retries'
+     * backoff) ends within about a second */
+    if (g_op != NULL)
+        __atomic_store_n(&g_op->stop, 1, __ATOMIC_RELEASE);
 }
 
 void operator_opts_defaults(operator_opts *o)
@@ -476,6 +481,7 @@ int operator_run(const operator_opts *o)
     memset(&p, 0, sizeof(p));
     p.o = o;
     g_signal = 0;
+    g_op = &p;
     install_signals();
     snug_err_clear(&err);
     snug_log(LOG_INFO, "operator", "starting", "identity", o->identity, "lease_namespace",
@@ -492,6 +498,7 @@ int operator_run(const operator_opts *o)
             save_checkpoint(&p, now_s());
     }
     teardown(&p);
+    g_op = NULL;
     snug_log(LOG_INFO, "operator", "stopped", NULL);
     return rc;
 }

@@ -15,11 +15,14 @@ the lease duration, and a frozen leader that lost its lease writes nothing
 more; a deleted Deployment's Recommendation goes. Tolerances as in
 test_recommend.py."""
 
+import base64
+import http.server
 import json
-import os
 import re
 import signal
+import socketserver
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -33,6 +36,7 @@ from usage_history import HISTORY, MI, STEP, WORKLOADS, history_for
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 REPO = Path(__file__).resolve().parents[2]
+SYSTEM_NS = "snug-system"
 INTERVAL = 2  # seconds between passes
 LEASE_S = 15  # the lease duration (lib/kube: KUBE_LEASE_DURATION_MS)
 
@@ -72,11 +76,13 @@ class Controller:
         self.log_path = env["work"] / ("%s.log" % identity)
         self.proc = None
 
-    def start(self, *extra):
-        cmd = [str(self.env["controller"]), "run", "--prometheus", self.env["prom"].url,
-               "--kubeconfig", str(self.env["cluster"].kubeconfig),
+    def start(self, *extra, prom_url=None):
+        cmd = [str(self.env["controller"]), "run", "--prometheus",
+               prom_url or self.env["prom"].url,
+               "--kubeconfig", str(self.env["kubeconfig"]),
                "--namespace", self.env["ns"], "--interval", "%ds" % INTERVAL,
-               "--window", "2d", "--lease-namespace", self.env["ns"],
+               "--window", "2d", "--lease-namespace", SYSTEM_NS,
+               "--lease-name", self.env["lease"],
                "--identity", self.identity, "--checkpoint-interval", "10s",
                "--metrics-listen", "127.0.0.1:%d" % self.port, "--log-level", "debug", *extra]
         log = open(self.log_path, "ab")
@@ -138,6 +144,11 @@ def env(cluster, snug_build, tmp_path_factory):
     ns = "e2e-ctl-%d" % (int(time.time()) % 100000)
     for crd in sorted((REPO / "manifests" / "crds").glob("*.yaml")):
         cluster.kubectl("apply", "-f", str(crd))
+    # the controller runs as its own ServiceAccount with the manifests' RBAC,
+    # so every test also shows that RBAC is enough (writes included); its
+    # Lease and checkpoints live in snug-system, named after this run
+    for m in ("namespace.yaml", "controller-rbac.yaml"):
+        cluster.kubectl("apply", "-f", str(REPO / "manifests" / m))
     cluster.wait_established("recommendations.snug.dev")
     cluster.wait_established("sizingpolicies.snug.dev")
     vpa_crd = "verticalpodautoscalers.autoscaling.k8s.io"
@@ -160,7 +171,8 @@ def env(cluster, snug_build, tmp_path_factory):
     end = int(time.time()) // STEP * STEP
     prom = Prometheus.backfilled(work / "prom", history_for(ns, pods, end - HISTORY, end))
     e = {"ns": ns, "prom": prom, "work": work, "cluster": cluster,
-         "controller": snug_build / "snug-controller", "procs": []}
+         "controller": snug_build / "snug-controller", "procs": [],
+         "kubeconfig": sa_kubeconfig(cluster, work), "lease": "e2e-" + ns}
     yield e
     for c in e["procs"]:
         if c.proc and c.proc.poll() is None:
@@ -170,11 +182,31 @@ def env(cluster, snug_build, tmp_path_factory):
     if not had_vpa:
         cluster.kubectl("delete", "crd", vpa_crd, "--wait=false", check=False)
     cluster.kubectl("delete", "sizingpolicy", ns, "--wait=false", check=False)
+    cluster.kubectl("delete", "lease", e["lease"], "-n", SYSTEM_NS, "--wait=false", check=False)
+    cluster.kubectl("delete", "configmap", "-n", SYSTEM_NS,
+                    "-l", "snug.dev/checkpoint-namespace=" + ns, "--wait=false", check=False)
     cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
 
-def controller(env, identity, *extra):
-    c = Controller(env, identity).start(*extra)
+def sa_kubeconfig(cluster, work):
+    """A kubeconfig with a token of the snug-controller ServiceAccount."""
+    token = cluster.kubectl("create", "token", "snug-controller", "-n", SYSTEM_NS,
+                            "--duration", "2h").stdout.strip()
+    ca = base64.b64encode(Path(cluster.ca_file).read_bytes()).decode()
+    cfg = {"apiVersion": "v1", "kind": "Config",
+           "clusters": [{"name": "e2e", "cluster": {"server": cluster.url,
+                                                   "certificate-authority-data": ca}}],
+           "users": [{"name": "snug-controller", "user": {"token": token}}],
+           "contexts": [{"name": "e2e", "context": {"cluster": "e2e",
+                                                   "user": "snug-controller"}}],
+           "current-context": "e2e"}
+    path = work / "controller-kubeconfig"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def controller(env, identity, *extra, prom_url=None):
+    c = Controller(env, identity).start(*extra, prom_url=prom_url)
     env["procs"].append(c)
     return c
 
@@ -432,7 +464,67 @@ def test_sigterm_checkpoints_releases_and_exits(env):
         if c.proc.poll() is None:
             assert c.stop(signal.SIGTERM, timeout=30) == 0, c.log()[-2000:]
     leader = env["leader"]
+    for c in env["procs"]:  # the manifests' RBAC was enough for everything done
+        assert "HTTP 403" not in c.log(), [l for l in c.log().splitlines() if "403" in l][:3]
     msgs = [r.get("msg") for r in leader.records()]
     assert "stopped" in msgs and "checkpoint saved" in msgs, msgs[-20:]
-    lease = env["cluster"].get_json("lease", "snug-controller", "-n", env["ns"])
+    lease = env["cluster"].get_json("lease", env["lease"], "-n", SYSTEM_NS)
     assert not lease["spec"].get("holderIdentity"), lease["spec"]
+
+
+class _BadPrometheus(http.server.BaseHTTPRequestHandler):
+    """HTML, garbage JSON, or nothing at all (until the client gives up)."""
+    mode = "html"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.mode == "hang":
+            time.sleep(30)
+            return
+        body = (b"<html><body>Sign in</body></html>" if self.mode == "html"
+                else b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":')
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if self.mode == "html" else "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.mark.parametrize("mode,text", [("html", "not json"), ("garbage", "query"),
+                                       ("hang", "timed out")])
+def test_bad_prometheus_answers_keep_values(env, mode, text):
+    """After the others (the controllers are stopped): a controller whose
+    Prometheus answers HTML, broken JSON or nothing marks the Recommendations
+    PrometheusUnavailable, keeps their values and stays up."""
+    handler = type("H", (_BadPrometheus,), {"mode": mode})
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    before = container(recs(env)["deployment-web"], "app").get("target")
+    # the previous case left PrometheusUnavailable True: set it back by hand,
+    # so this case shows its own error
+    reset = {"status": {"conditions": [{"type": "PrometheusUnavailable", "status": "False",
+                                        "reason": "Reset", "message": "reset by the test",
+                                        "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
+    env["cluster"].kubectl("patch", "recommendation", "deployment-web", "-n", env["ns"],
+                           "--subresource=status", "--type=merge", "-p", json.dumps(reset))
+    c = controller(env, "ctl-bad-%s" % mode, "--prometheus-timeout", "2s",
+                   prom_url="http://127.0.0.1:%d" % srv.server_address[1])
+    try:
+        def unavailable():
+            web = recs(env)["deployment-web"]
+            cond = condition(web, "PrometheusUnavailable")
+            return cond and cond["status"] == "True" and text in cond["message"].lower() and web
+
+        # a failing pass retries each query 3 times with backoff first
+        web = wait(env, unavailable, "PrometheusUnavailable (%s)" % mode, timeout=150)
+        assert container(web, "app").get("target") == before
+        assert c.proc.poll() is None, c.log()[-2000:]
+        assert c.get("/healthz")[0] == 200
+    finally:
+        c.stop(signal.SIGTERM)
+        srv.shutdown()
+        srv.server_close()
