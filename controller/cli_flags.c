@@ -140,3 +140,35 @@ int cli_prom_flag(prom_config *pc, const char **headers, size_t max_headers, usa
         return 1; /* not a Prometheus flag */
     }
 }
+
+int cli_parse(const cli_command *cmd, int argc, char **argv)
+{
+    int c, rc;
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        c = getopt_long(argc, argv, cmd->shortopts, cmd->opts, NULL);
+        if (c == -1)
+            break;
+        if (c == 'h') {
+            cmd->usage(stdout);
+            return 1;
+        }
+        if (c == '?' || c == ':') {
+            cli_bad("%s: %s", argv[optind - 1], c == ':' ? "needs a value" : "unknown flag");
+            cmd->usage(stderr);
+            return -1;
+        }
+        rc = cli_prom_flag(cmd->pc, cmd->headers, cmd->max_headers, cmd->m, c, optarg);
+        if (rc == 1)
+            rc = cmd->fn(c, optarg, cmd->ud);
+        if (rc != 0)
+            return -1;
+    }
+    if (optind < argc)
+        return cli_bad("unexpected argument \"%s\"", argv[optind]);
+    if (cmd->pc->url == NULL || cmd->pc->url[0] == '\0')
+        return cli_bad("--prometheus URL is required");
+    return 0;
+}

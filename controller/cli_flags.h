@@ -10,6 +10,7 @@
 #define SNUG_CTL_CLI_FLAGS_H
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,30 @@ int cli_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A duration flag ("90s", "5m", "7d") in whole seconds within [lo, hi]:
  * 0, or -1 with the message printed. */
 int cli_duration_flag(const char *name, const char *v, int64_t lo, int64_t hi, int64_t *out);
+
+/* One option of a command (not a Prometheus one): 0 taken, -1 bad (the
+ * message printed). */
+typedef int (*cli_opt_fn)(int c, const char *v, void *ud);
+
+/* The flags of a command: getopt_long over argv with `shortopts` and
+ * `opts`; every option goes to cli_prom_flag() (pc, headers of max_headers,
+ * m) and, when it is not one of those, to fn. --help/-h prints usage on
+ * stdout. Then --prometheus must have been given and no argument may be
+ * left. Returns 0 to run, 1 after --help, -1 for bad flags (the message,
+ * and for an unknown flag the usage, on stderr). */
+typedef struct cli_command {
+    const char *shortopts;
+    const struct option *opts;
+    void (*usage)(FILE *out);
+    prom_config *pc;
+    const char **headers;
+    size_t max_headers;
+    usage_metrics *m;
+    cli_opt_fn fn;
+    void *ud;
+} cli_command;
+
+int cli_parse(const cli_command *cmd, int argc, char **argv);
 
 /* A Prometheus or --metric option into pc/headers/m: 0 taken, -1 bad (the
  * message printed), 1 not one of these options. Header strings are

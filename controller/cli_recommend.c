@@ -113,8 +113,9 @@ static int at_flag(recommend_opts *o, const char *v)
     return 0;
 }
 
-static int scope_opt(recommend_opts *o, int c, const char *v)
+static int scope_opt(int c, const char *v, void *ud)
 {
+    recommend_opts *o = ud;
     int64_t n;
     log_level lvl;
 
@@ -181,39 +182,15 @@ static int scope_opt(recommend_opts *o, int c, const char *v)
 
 int recommend_parse_args(int argc, char **argv, recommend_opts *o)
 {
-    int c, rc;
+    cli_command cmd = {":n:l:o:h",  long_opts, usage, &o->prom, o->headers, RECOMMEND_MAX_HEADERS,
+                       &o->metrics, scope_opt, o};
 
     memset(o, 0, sizeof(*o));
     usage_metrics_defaults(&o->metrics);
     o->prom.headers = o->headers;
     o->progress = -1;
     o->color = -1;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        c = getopt_long(argc, argv, ":n:l:o:h", long_opts, NULL);
-        if (c == -1)
-            break;
-        if (c == 'h') {
-            usage(stdout);
-            return 1;
-        }
-        if (c == '?' || c == ':') {
-            cli_bad("%s: %s", argv[optind - 1], c == ':' ? "needs a value" : "unknown flag");
-            usage(stderr);
-            return -1;
-        }
-        rc = cli_prom_flag(&o->prom, o->headers, RECOMMEND_MAX_HEADERS, &o->metrics, c, optarg);
-        if (rc == 1)
-            rc = scope_opt(o, c, optarg);
-        if (rc != 0)
-            return -1;
-    }
-    if (optind < argc)
-        return cli_bad("unexpected argument \"%s\"", argv[optind]);
-    if (o->prom.url == NULL || o->prom.url[0] == '\0')
-        return cli_bad("--prometheus URL is required");
-    return 0;
+    return cli_parse(&cmd, argc, argv);
 }
 
 int cli_recommend_main(int argc, char **argv)

@@ -152,37 +152,22 @@ static int run_opt(operator_opts *o, int c, const char *v)
     }
 }
 
+static int run_opt_ud(int c, const char *v, void *ud)
+{
+    return run_opt(ud, c, v);
+}
+
 /* 0 to run, 1 after --help, -1 for bad flags. */
 static int parse_args(int argc, char **argv, operator_opts *o)
 {
-    int c, rc;
+    cli_command cmd = {":h",        long_opts,  usage, &o->prom, o->headers, OPERATOR_MAX_HEADERS,
+                       &o->metrics, run_opt_ud, o};
+    int rc;
 
     operator_opts_defaults(o);
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        c = getopt_long(argc, argv, ":h", long_opts, NULL);
-        if (c == -1)
-            break;
-        if (c == 'h') {
-            usage(stdout);
-            return 1;
-        }
-        if (c == '?' || c == ':') {
-            cli_bad("%s: %s", argv[optind - 1], c == ':' ? "needs a value" : "unknown flag");
-            usage(stderr);
-            return -1;
-        }
-        rc = cli_prom_flag(&o->prom, o->headers, OPERATOR_MAX_HEADERS, &o->metrics, c, optarg);
-        if (rc == 1)
-            rc = run_opt(o, c, optarg);
-        if (rc != 0)
-            return -1;
-    }
-    if (optind < argc)
-        return cli_bad("unexpected argument \"%s\"", argv[optind]);
-    if (o->prom.url == NULL || o->prom.url[0] == '\0')
-        return cli_bad("--prometheus URL is required");
+    rc = cli_parse(&cmd, argc, argv);
+    if (rc != 0)
+        return rc;
     if (o->checkpoint_namespace == NULL)
         o->checkpoint_namespace = o->lease_namespace;
     return 0;

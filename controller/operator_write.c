@@ -146,21 +146,12 @@ static void carry_conditions(const cJSON *existing, cJSON *desired_status)
 static void add_condition(cJSON *status, const char *type, bool on, const char *reason,
                           const char *message, const char *now)
 {
-    cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "conditions"), *c;
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(status, "conditions");
 
     if (list == NULL)
         list = cJSON_AddArrayToObject(status, "conditions");
-    c = cJSON_CreateObject();
-    if (list == NULL || c == NULL) {
-        cJSON_Delete(c);
-        return;
-    }
-    cJSON_AddStringToObject(c, "type", type);
-    cJSON_AddStringToObject(c, "status", on ? "True" : "False");
-    cJSON_AddStringToObject(c, "reason", reason);
-    cJSON_AddStringToObject(c, "message", message);
-    cJSON_AddStringToObject(c, "lastTransitionTime", now);
-    cJSON_AddItemToArray(list, c);
+    if (list != NULL)
+        report_condition_add(list, type, on, reason, message, now);
 }
 
 static void set_condition(cJSON *status, const char *type, bool on, const char *reason,

@@ -114,8 +114,8 @@ static cJSON *container(const char *name, const rec_result *r)
     return o;
 }
 
-static void condition(cJSON *list, const char *type, bool on, const char *reason,
-                      const char *message, const char *now)
+void report_condition_add(cJSON *list, const char *type, bool on, const char *reason,
+                          const char *message, const char *now)
 {
     cJSON *c = cJSON_CreateObject();
 
@@ -163,18 +163,18 @@ static void conditions(cJSON *status, const wl_container *const *cs, const rec_r
     names_with(cs, res, n, REC_NO_METRICS, false, names, sizeof(names));
     snprintf(msg, sizeof(msg),
              with_target ? "targets for %s" : "no container has usage samples yet", names);
-    condition(list, "RecommendationProvided", with_target > 0,
-              with_target ? "Computed" : "NoMetrics", msg, now);
+    report_condition_add(list, "RecommendationProvided", with_target > 0,
+                         with_target ? "Computed" : "NoMetrics", msg, now);
     names_with(cs, res, n, REC_LOW_CONFIDENCE, true, names, sizeof(names));
     snprintf(msg, sizeof(msg), names[0] ? "history shorter than minHistory: %s" : "enough history",
              names);
-    condition(list, "LowConfidence", names[0] != '\0', names[0] ? "ShortHistory" : "EnoughHistory",
-              msg, now);
+    report_condition_add(list, "LowConfidence", names[0] != '\0',
+                         names[0] ? "ShortHistory" : "EnoughHistory", msg, now);
     names_with(cs, res, n, REC_NO_METRICS, true, names, sizeof(names));
     snprintf(msg, sizeof(msg),
              names[0] ? "no usage samples for: %s" : "usage samples for every container", names);
-    condition(list, "NoMetrics", names[0] != '\0', names[0] ? "NoSamples" : "SamplesFound", msg,
-              now);
+    report_condition_add(list, "NoMetrics", names[0] != '\0',
+                         names[0] ? "NoSamples" : "SamplesFound", msg, now);
 }
 
 cJSON *report_object(const workload *w, const wl_container *const *cs, const rec_result *res,

@@ -12,6 +12,7 @@
 #ifndef SNUG_CTL_REPORT_OBJECT_H
 #define SNUG_CTL_REPORT_OBJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,10 @@
  * NOMEM. Caller owns the result (cJSON_Delete). */
 cJSON *report_object(const workload *w, const wl_container *const *cs, const rec_result *res,
                      size_t n, int64_t now);
+
+/* Append a condition {type, status "True"/"False", reason, message,
+ * lastTransitionTime now} to the array `list`; nothing on NOMEM. */
+void report_condition_add(cJSON *list, const char *type, bool on, const char *reason,
+                          const char *message, const char *now);
 
 #endif
