@@ -47,9 +47,9 @@ BUILD=${SNUG_DEMO_BUILD_DIR:-$REPO/build}
 case ${SNUG_DEMO_KEEP:-0} in 0 | "" | no | false) KEEP=0 ;; *) KEEP=1 ;; esac
 SYSTEM_NS=snug-system
 WEBHOOK_CONFIG=snug # the name manifests/ use, so webhook-rbac.yaml applies as is
-# What runs in the background, in the order it is stopped: the controller
-# first (it saves its checkpoints and releases its Lease through the API
-# server), the control plane last.
+# What runs in the background (besides the control plane, stopped after
+# them: the controller saves its checkpoints and releases its Lease through
+# the API server).
 PROCS=(controller webhook prometheus)
 # Debian's Python (stdlib + python3-yaml), whatever python3 comes first on PATH.
 PY=/usr/bin/python3
@@ -182,23 +182,30 @@ start_bg() {
   echo "$pid $st" >"$STATE/$name.pid"
 }
 
-stop_bg() { # stop_bg NAME: SIGTERM, SIGKILL after 15 s
-  local name=$1 pid i
-  pid=$(bg_pid "$name") || {
-    rm -f "$STATE/$name.pid"
-    return 0
-  }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do # the webhook drains requests, the controller saves checkpoints
-    bg_pid "$name" >/dev/null || break
+# stop_all: SIGTERM to everything started in the background at once (the
+# webhook drains requests, the controller saves its checkpoints and
+# releases its Lease: the API server still runs), SIGKILL what still runs
+# 15 s later.
+stop_all() {
+  local name pid i left
+  for name in "${PROCS[@]}"; do
+    pid=$(bg_pid "$name") && kill -TERM "$pid" 2>/dev/null
+  done
+  for ((i = 0; i < 150; i++)); do
+    left=
+    for name in "${PROCS[@]}"; do
+      bg_pid "$name" >/dev/null && left+=" $name"
+    done
+    [ -n "$left" ] || break
     sleep 0.1
   done
-  if bg_pid "$name" >/dev/null; then
-    say "$name (pid $pid) still running 15s after SIGTERM: SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
-  fi
-  rm -f "$STATE/$name.pid"
+  for name in "${PROCS[@]}"; do
+    if pid=$(bg_pid "$name"); then
+      say "$name (pid $pid) still running 15s after SIGTERM: SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/$name.pid"
+  done
 }
 
 # A watchdog stops what runs in the background if this script dies without
@@ -290,7 +297,7 @@ EOF
 
 # ------------------------------------------------------------------- exit --
 on_exit() {
-  local rc=$? failed_in=$SECTION name
+  local rc=$? failed_in=$SECTION
   set +e
   exec >&4 2>&3
   trap - INT TERM
@@ -310,7 +317,7 @@ on_exit() {
     [ "$rc" -eq 0 ] || say "SNUG_DEMO_KEEP=1: leaving what runs as it is; stop it with $STATE/stop.sh" >&2
     exit "$rc"
   fi
-  for name in "${PROCS[@]}"; do stop_bg "$name"; done
+  stop_all
   [ -z "$WATCHDOG_PID" ] || kill "$WATCHDOG_PID" 2>/dev/null
   [ -z "$WATCHDOG_PID" ] || wait "$WATCHDOG_PID" 2>/dev/null
   if ! "$CP" stop "$STATE" >"$STATE/stop.log" 2>&1; then
@@ -581,6 +588,15 @@ step_controller() {
     --metrics-listen "127.0.0.1:$CTL_METRICS_PORT")
   cmdline "snug-controller ${args[*]/#$STATE\//\$STATE/} 2>\$STATE/controller.log &"
   start_bg controller "$CONTROLLER" "${args[@]}"
+  # /readyz is asked only once the controller has set up its informers and
+  # holds the Lease (it logs "started leading"): a /readyz while it starts
+  # them can crash this snug-controller (a NULL informer read by the
+  # metrics thread).
+  controller_leading() {
+    bg_pid controller >/dev/null || die "snug-controller exited"
+    grep -q '"component":"operator","msg":"started leading"' "$STATE/controller.log"
+  }
+  wait_for "snug-controller to take the Lease" 120 controller_leading
   controller_ready() {
     bg_pid controller >/dev/null || die "snug-controller exited"
     curl -sf --max-time 2 "http://127.0.0.1:$CTL_METRICS_PORT/readyz"
@@ -589,8 +605,17 @@ step_controller() {
   say "ready: http://127.0.0.1:$CTL_METRICS_PORT/readyz answers $(curl -s --max-time 2 "http://127.0.0.1:$CTL_METRICS_PORT/readyz")"
   wait_for "the Recommendations of web, api and worker" 120 recs_written
   say "From its log:"
-  grep -E '"msg":"(starting|started leading|checkpoints loaded)"' "$STATE/controller.log" |
-    cut -c1-200 | sed 's/^/  /' || true
+  "$PY" - "$STATE/controller.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("component") == "operator" and r.get("msg") in ("starting", "started leading", "checkpoints loaded"):
+        rest = " ".join("%s=%s" % (k, v) for k, v in r.items() if k not in ("ts", "level", "component", "msg"))
+        print("  %s %s: %s  %s" % (r["ts"][11:23], r["component"], r["msg"], rest))
+PY
   echo
   run_kc get rec -n shop
   echo
