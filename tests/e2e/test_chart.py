@@ -824,3 +824,16 @@ def test_upgrade_and_uninstall(release):
     assert crds_before <= set(cluster.kubectl("get", "crd", "-o", "name").stdout.split())
     for crd in ("sizingpolicies.snug.dev", "recommendations.snug.dev"):
         cluster.kubectl("get", "crd", crd)
+
+
+def test_template_grafana_dashboard(helm):
+    assert not any(k[0] == "ConfigMap" for k in template(helm))  # off by default
+    objs = template(helm, sets=["grafanaDashboard.enabled=true",
+                                "grafanaDashboard.annotations.grafana_folder=snug",
+                                "grafanaDashboard.namespace=monitoring"])
+    cm = objs[("ConfigMap", "snug-dashboard")]
+    assert cm["metadata"]["namespace"] == "monitoring"
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "snug"}
+    shipped = json.loads(cm["data"]["snug.json"])
+    assert shipped == json.loads((CHART / "dashboards" / "snug.json").read_text())
