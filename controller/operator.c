@@ -125,6 +125,10 @@ static bool caches_synced(op *p)
 {
     size_t i;
 
+    /* /readyz may be asked before the informers exist (the listener starts
+     * first, so probes answer during start-up) */
+    if (!__atomic_load_n(&p->informers_up, __ATOMIC_ACQUIRE))
+        return false;
     if (!kube_informer_synced(p->policies) || !kube_informer_synced(p->namespaces) ||
         !kube_informer_synced(p->pods) || !kube_informer_synced(p->recs))
         return false;
@@ -223,6 +227,8 @@ static snug_status start_informers(op *p, snug_err *err)
         st = informer(p, &res_vpas, ns, NULL, &p->vpas, err);
     if (st == SNUG_OK)
         st = informer(p, &res_recs, ns, NULL, &p->recs, err);
+    if (st == SNUG_OK)
+        __atomic_store_n(&p->informers_up, 1, __ATOMIC_RELEASE);
     return st;
 }
 
