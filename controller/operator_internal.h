@@ -60,6 +60,7 @@ typedef struct op {
     int stop;                                  /* atomic: SIGTERM/SIGINT */
     int leading;                               /* atomic: holds the lease (or no election) */
     int pass_done;                             /* atomic: a pass completed since leading */
+    int informers_up; /* atomic: every informer exists (read by /readyz's thread) */
 } op;
 
 /* ---- operator_sync.c ---- */
