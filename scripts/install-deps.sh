@@ -38,11 +38,14 @@ BUILD_PKGS=(
 # controller's tests use it too.
 DEMO_PKGS=(curl openssl ca-certificates python3 python3-yaml prometheus)
 # The test command: clang + ASan/UBSan/libFuzzer, the format check (git lists
-# the files), valgrind, pytest; wrk and nginx-light for the benchmarks.
+# the files), valgrind, pytest; wrk and nginx-light for the benchmarks;
+# buildah builds the image's runtime stage without a Docker engine
+# (tests/e2e/test_image.py).
 TEST_PKGS=(
   clang clang-format clang-tools libclang-rt-14-dev llvm
   valgrind git python3-pytest
   wrk nginx-light
+  buildah
 )
 
 LOG_DIR=${SNUG_CACHE_DIR:-$HOME/.cache/snug}/logs
