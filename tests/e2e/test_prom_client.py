@@ -55,7 +55,11 @@ def history():
     assert counter_samples(START, NOW, MINUTE, 1.0, resets=[RESET]) == [
         (t, cpu(t)) for t in range(START, NOW + 1, MINUTE)]
     times = range(START, NOW + 1, MINUTE)
-    last_hour = range(NOW - 3600, NOW + 1, MINUTE)
+    # up to 3 h past NOW for the series queried at "now" (no time given): NOW
+    # is taken when the module is collected, which in the whole e2e suite is
+    # many minutes before these tests run, and an instant query only looks 5
+    # minutes back
+    last_hour = range(NOW - 3600, NOW + 3 * 3600 + 1, MINUTE)
     return [
         Series("e2e_memory_bytes", {"namespace": "shop", "pod": p, "container": "app"},
                [(t, mem(p, t)) for t in times])
@@ -71,7 +75,9 @@ def history():
 
 
 def small_history():
-    return [Series("e2e_up", {"job": "small"}, [(t, 1) for t in range(NOW - 3600, NOW + 1, 60)])]
+    # up to 3 h past NOW: queried at "now" (see history())
+    return [Series("e2e_up", {"job": "small"},
+                   [(t, 1) for t in range(NOW - 3600, NOW + 3 * 3600 + 1, 60)])]
 
 
 # ---------------------------------------------------------------- fixtures --
