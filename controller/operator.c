@@ -3,6 +3,7 @@
 #include "controller/operator.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,22 +212,22 @@ static bool api_served(op *p, const kube_resource *r)
 static snug_status start_informers(op *p, snug_err *err)
 {
     const char *ns = watch_ns(p);
-    snug_status st = informer(p, &res_policies, NULL, NULL, &p->policies, err);
+    snug_status st = informer(p, &res_policies, NULL, op_obj_slim, &p->policies, err);
     size_t i;
 
     if (st == SNUG_OK)
-        st = informer(p, &res_namespaces, NULL, NULL, &p->namespaces, err);
+        st = informer(p, &res_namespaces, NULL, op_obj_slim, &p->namespaces, err);
     for (i = 0; st == SNUG_OK && i < OP_KINDS; i++)
-        st = informer(p, &kind_res[i], ns, i == OP_KINDS - 1 ? op_pod_slim : NULL, &p->kinds[i],
-                      err);
+        st = informer(p, &kind_res[i], ns, i == OP_KINDS - 1 ? op_pod_slim : op_workload_slim,
+                      &p->kinds[i], err);
     if (st == SNUG_OK)
         p->pods = p->kinds[OP_KINDS - 1];
     if (st == SNUG_OK)
-        st = informer(p, &res_hpas, ns, NULL, &p->hpas, err);
+        st = informer(p, &res_hpas, ns, op_obj_slim, &p->hpas, err);
     if (st == SNUG_OK && api_served(p, &res_vpas))
-        st = informer(p, &res_vpas, ns, NULL, &p->vpas, err);
+        st = informer(p, &res_vpas, ns, op_obj_slim, &p->vpas, err);
     if (st == SNUG_OK)
-        st = informer(p, &res_recs, ns, NULL, &p->recs, err);
+        st = informer(p, &res_recs, ns, op_obj_slim, &p->recs, err);
     if (st == SNUG_OK)
         __atomic_store_n(&p->informers_up, 1, __ATOMIC_RELEASE);
     return st;
@@ -398,6 +399,8 @@ static void pass(op *p)
         p->matched = true;
     if (st == SNUG_OK && op_may_write(p) && now - p->last_checkpoint >= p->o->checkpoint_interval)
         save_checkpoint(p, now);
+    /* a pass frees its Prometheus answers and copies: give the pages back */
+    malloc_trim(0);
 }
 
 /* Sleep until the next pass, a signal, or a change of leadership. */
@@ -435,6 +438,8 @@ static void loop(op *p)
             ctl_metrics_pass(p->m, 0, CTL_PASS_SKIPPED_NOT_LEADER);
         } else if (caches_synced(p)) {
             pass(p);
+        } else {
+            next = mono_s() + 0.2; /* the first pass as soon as the caches are synced */
         }
         refresh_metrics(p, __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE));
         wait_next(p, next, leading);
@@ -457,10 +462,21 @@ static void install_signals(void)
 
 static void teardown(op *p)
 {
-    size_t i;
+    kube_informer *all[OP_KINDS + 5];
+    size_t i, n = 0;
 
     if (p->lease != NULL)
         kube_lease_free(p->lease); /* releases the Lease when leading */
+    /* every informer told at once, so they end together (about a second) */
+    all[n++] = p->policies;
+    all[n++] = p->namespaces;
+    for (i = 0; i < OP_KINDS; i++)
+        all[n++] = p->kinds[i];
+    all[n++] = p->hpas;
+    all[n++] = p->vpas;
+    all[n++] = p->recs;
+    for (i = 0; i < n; i++)
+        kube_informer_request_stop(all[i]);
     kube_informer_free(p->policies);
     kube_informer_free(p->namespaces);
     for (i = 0; i < OP_KINDS; i++)
@@ -489,6 +505,9 @@ int operator_run(const operator_opts *o)
     g_signal = 0;
     g_op = &p;
     install_signals();
+    /* a few threads (informers, HTTP, Prometheus workers) allocate; one
+     * arena each would keep freed memory of every one of them */
+    mallopt(M_ARENA_MAX, 2);
     snug_err_clear(&err);
     snug_log(LOG_INFO, "operator", "starting", "identity", o->identity, "lease_namespace",
              o->lease_namespace, NULL);

@@ -82,6 +82,12 @@ void op_sync_pod_ooms(op *p);
 /* Prune a Pod to the fields the operator reads (informer transform). */
 void op_pod_slim(cJSON *pod, void *ud);
 
+/* Informer transforms for the other kinds: managedFields and kubectl's
+ * last-applied annotation dropped (op_obj_slim); a workload's status too
+ * (op_workload_slim). */
+void op_obj_slim(cJSON *obj, void *ud);
+void op_workload_slim(cJSON *obj, void *ud);
+
 /* ---- operator_write.c ---- */
 
 /* Compute, diff and write every covered workload's Recommendation; delete

@@ -330,6 +330,31 @@ void op_pod_slim(cJSON *pod, void *ud)
     keep_in_each(cJSON_GetObjectItemCaseSensitive(s, "containerStatuses"), cstatus);
 }
 
+/* Drop what no informer of the operator reads and what makes objects big:
+ * managedFields and kubectl's last-applied copy of the object. */
+static void drop_metadata_bulk(cJSON *obj)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                                            "kubectl.kubernetes.io/last-applied-configuration");
+}
+
+void op_obj_slim(cJSON *obj, void *ud)
+{
+    (void)ud;
+    drop_metadata_bulk(obj);
+}
+
+void op_workload_slim(cJSON *obj, void *ud)
+{
+    (void)ud;
+    drop_metadata_bulk(obj);
+    /* a workload's status is never read: its template and metadata are */
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+}
+
 static bool job_owner(const char *ns, const char *job, char *cronjob, size_t cap, void *ud)
 {
     op *p = ud;

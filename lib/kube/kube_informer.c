@@ -141,38 +141,71 @@ char *kube_informer_resource_version(kube_informer *inf)
 
 /* ---- list -------------------------------------------------------------------------- */
 
-static void transform_all(kube_informer *inf, cJSON *items)
+/* Append the items of one list page to `all` (moved, pruned by the
+ * transform first, so only one page is ever held whole). */
+static void take_items(kube_informer *inf, cJSON *page, cJSON *all)
 {
-    cJSON *item;
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items"), *item;
 
-    if (inf->transform == NULL)
-        return;
-    cJSON_ArrayForEach(item, items)
-    {
-        inf->transform(item, inf->transform_ud);
+    while (items != NULL && items->child != NULL) {
+        item = cJSON_DetachItemViaPointer(items, items->child);
+        if (inf->transform != NULL)
+            inf->transform(item, inf->transform_ud);
+        cJSON_AddItemToArray(all, item);
     }
 }
 
-static snug_status informer_list(kube_informer *inf, snug_err *err)
+/* Every page of the list into `all`; *rv the version of the snapshot
+ * (caller frees). SNUG_ERR_GONE when a continue token expired. */
+static snug_status list_pages(kube_informer *inf, cJSON *all, char **rv, snug_err *err)
 {
     kube_list_opts lo;
-    cJSON *list = NULL;
-    char *rv = NULL;
-    char count[32];
+    cJSON *page = NULL;
+    char *token = NULL;
+    const char *next;
     snug_status st;
 
     memset(&lo, 0, sizeof(lo));
     lo.label_selector = inf->label_selector;
     lo.field_selector = inf->field_selector;
     lo.limit = inf->page_size;
-    st = kube_list(inf->client, &inf->res, inf->ns, &lo, &list, NULL, err);
-    if (st != SNUG_OK)
-        return st;
-    /* The list's version must outlive the list (its items move out). */
-    rv = kube_obj_resource_version(list) ? strdup(kube_obj_resource_version(list)) : NULL;
-    transform_all(inf, cJSON_GetObjectItemCaseSensitive(list, "items"));
-    st = kube_store_replace(inf->store, cJSON_GetObjectItemCaseSensitive(list, "items"), err);
-    cJSON_Delete(list);
+    *rv = NULL;
+    for (;;) {
+        st = kube_list_page(inf->client, &inf->res, inf->ns, &lo, token, &page, err);
+        free(token);
+        token = NULL;
+        if (st != SNUG_OK)
+            break;
+        free(*rv);
+        *rv = kube_obj_resource_version(page) ? strdup(kube_obj_resource_version(page)) : NULL;
+        take_items(inf, page, all);
+        next = kube_json_str(cJSON_GetObjectItemCaseSensitive(page, "metadata"), "continue");
+        token = next != NULL && next[0] != '\0' ? strdup(next) : NULL;
+        cJSON_Delete(page);
+        page = NULL;
+        if (token == NULL)
+            break;
+    }
+    if (st != SNUG_OK) {
+        free(*rv);
+        *rv = NULL;
+    }
+    return st;
+}
+
+static snug_status informer_list(kube_informer *inf, snug_err *err)
+{
+    cJSON *all = cJSON_CreateArray();
+    char *rv = NULL;
+    char count[32];
+    snug_status st;
+
+    if (all == NULL)
+        return snug_err_set(err, SNUG_ERR_NOMEM, "informer: out of memory");
+    st = list_pages(inf, all, &rv, err);
+    if (st == SNUG_OK)
+        st = kube_store_replace(inf->store, all, err);
+    cJSON_Delete(all);
     if (st == SNUG_OK) {
         set_rv(inf, rv);
         stat_inc(&inf->stats.lists);
@@ -309,6 +342,12 @@ snug_status kube_informer_start(kube_informer *inf, snug_err *err)
                             inf->resource, strerror(rc));
     inf->running = 1;
     return SNUG_OK;
+}
+
+void kube_informer_request_stop(kube_informer *inf)
+{
+    if (inf != NULL)
+        __atomic_store_n(&inf->stop, 1, __ATOMIC_RELEASE);
 }
 
 void kube_informer_stop(kube_informer *inf)

@@ -75,6 +75,11 @@ snug_status kube_informer_start(kube_informer *inf, snug_err *err);
  * its contents. Safe to call when not running. */
 void kube_informer_stop(kube_informer *inf);
 
+/* Ask the informer to stop without waiting (its thread ends within about a
+ * second); kube_informer_stop() or _free() then joins it. Stopping many
+ * informers: request all, then stop each, so they end together. */
+void kube_informer_request_stop(kube_informer *inf);
+
 /* Stop if running, then free everything. NULL is ignored. */
 void kube_informer_free(kube_informer *inf);
 
