@@ -97,8 +97,9 @@ static int threshold_flag(operator_opts *o, const char *v)
     return 0;
 }
 
-static int run_opt(operator_opts *o, int c, const char *v)
+static int run_opt(int c, const char *v, void *ud)
 {
+    operator_opts *o = ud;
     log_level lvl;
 
     switch (c) {
@@ -152,16 +153,11 @@ static int run_opt(operator_opts *o, int c, const char *v)
     }
 }
 
-static int run_opt_ud(int c, const char *v, void *ud)
-{
-    return run_opt(ud, c, v);
-}
-
 /* 0 to run, 1 after --help, -1 for bad flags. */
 static int parse_args(int argc, char **argv, operator_opts *o)
 {
-    cli_command cmd = {":h",        long_opts,  usage, &o->prom, o->headers, OPERATOR_MAX_HEADERS,
-                       &o->metrics, run_opt_ud, o};
+    cli_command cmd = {":h",        long_opts, usage, &o->prom, o->headers, OPERATOR_MAX_HEADERS,
+                       &o->metrics, run_opt,   o};
     int rc;
 
     operator_opts_defaults(o);

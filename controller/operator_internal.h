@@ -65,6 +65,9 @@ typedef struct op {
 
 /* ---- operator_sync.c ---- */
 
+/* Whether namespace ns is one the operator sizes (--namespace, or all). */
+bool op_ns_wanted(const op *p, const char *ns);
+
 /* The policies from the cache (refused ones logged, skipped). */
 snug_status op_sync_policies(op *p, snug_err *err);
 

@@ -65,7 +65,7 @@ snug_status op_sync_policies(op *p, snug_err *err)
 
 /* ---- workloads ----------------------------------------------------------------- */
 
-static bool ns_wanted(const op *p, const char *ns)
+bool op_ns_wanted(const op *p, const char *ns)
 {
     size_t i;
 
@@ -90,7 +90,7 @@ static int add_workload(const cJSON *obj, void *ud)
 {
     wl_ctx *c = ud;
 
-    if (!ns_wanted(c->p, kube_obj_namespace(obj)))
+    if (!op_ns_wanted(c->p, kube_obj_namespace(obj)))
         return 0;
     c->st = workloads_add_object(&c->kc, c->kind, obj, c->err);
     return c->st != SNUG_OK;
@@ -456,7 +456,7 @@ static int pod_ooms(const cJSON *pod, void *ud)
     workload *w;
     snug_err err;
 
-    if (!ns_wanted(p, kube_obj_namespace(pod)) ||
+    if (!op_ns_wanted(p, kube_obj_namespace(pod)) ||
         workload_from_pod(pod, job_owner, p, &ref, &err) != SNUG_OK)
         return 0;
     find_workload(p, kube_obj_namespace(pod), ref.kind, ref.name, &w);

@@ -532,17 +532,6 @@ static bool covered(op *p, const char *ns, const char *kind, const char *name)
     return w != NULL && !w->gone && w->pol != NULL && !w->opted_out;
 }
 
-static bool ns_wanted(const op *p, const char *ns)
-{
-    size_t i;
-
-    for (i = 0; i < p->o->n_namespaces; i++) {
-        if (strcmp(ns, p->o->namespaces[i]) == 0)
-            return true;
-    }
-    return p->o->n_namespaces == 0;
-}
-
 /* Ours (our label) and its workload is gone or no longer covered. */
 static int find_stale(const cJSON *obj, void *ud)
 {
@@ -554,7 +543,7 @@ static int find_stale(const cJSON *obj, void *ud)
     const char *ns = kube_obj_namespace(obj), *name = kube_obj_name(obj);
 
     if (by == NULL || strcmp(by, MANAGER) != 0 || ns == NULL || name == NULL ||
-        !ns_wanted(c->p, ns) ||
+        !op_ns_wanted(c->p, ns) ||
         covered(c->p, ns, kube_json_str(ref, "kind"), kube_json_str(ref, "name")))
         return 0;
     if (c->n == c->cap) {

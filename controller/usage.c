@@ -322,7 +322,7 @@ static snug_status feed_usage(feed_ctx *f, const prom_result *r, add_fn add, snu
 static snug_status chunk_queries(const usage_opts *o, const char *ns, char **cpu, char **mem,
                                  snug_err *err)
 {
-    char pre[96], post[64];
+    char post[64];
     snug_status st;
 
     snprintf(post, sizeof(post), "[%ds]))", rate_window_of(o));
@@ -330,9 +330,9 @@ static snug_status chunk_queries(const usage_opts *o, const char *ns, char **cpu
                true, post, err);
     if (st != SNUG_OK)
         return st;
-    snprintf(pre, sizeof(pre), "max by (namespace, pod, container) (max_over_time(");
     snprintf(post, sizeof(post), "[%ds]))", step_of(o));
-    return build(mem, o, pre, o->metrics->memory, ns, NULL, 0, true, post, err);
+    return build(mem, o, "max by (namespace, pod, container) (max_over_time(", o->metrics->memory,
+                 ns, NULL, 0, true, post, err);
 }
 
 static snug_status usage_chunks(prom_client *pc, feed_ctx *f, snug_err *err)
