@@ -398,6 +398,20 @@ static void capped_note(rec_result *out, const char *what, int64_t want, int64_t
     reason_add(out, "%s %s capped at maxAllowed %s", what, a, b);
 }
 
+/* Target and bounds, each rounded up already, clamped to [min, max] and
+ * ordered lower <= target <= upper. */
+static void set_bounds(int64_t target, int64_t lower, int64_t upper, int64_t min, int64_t max,
+                       int64_t *t, int64_t *lo, int64_t *hi)
+{
+    *t = clamp_res(target, min, max);
+    *lo = clamp_res(lower, min, max);
+    *hi = clamp_res(upper, min, max);
+    if (*lo > *t)
+        *lo = *t;
+    if (*hi < *t)
+        *hi = *t;
+}
+
 static void cpu_final(const raw *r, const rec_inputs *in, rec_result *out)
 {
     const policy_resources *p = in->resources;
@@ -405,16 +419,9 @@ static void cpu_final(const raw *r, const rec_inputs *in, rec_result *out)
     double lim;
 
     capped_note(out, "CPU", cpu_milli_up(r->target), p->max_allowed.cpu_milli, true);
-    c->target.cpu_milli =
-        clamp_res(cpu_milli_up(r->target), p->min_allowed.cpu_milli, p->max_allowed.cpu_milli);
-    c->lower_bound.cpu_milli =
-        clamp_res(cpu_milli_up(r->lower), p->min_allowed.cpu_milli, p->max_allowed.cpu_milli);
-    c->upper_bound.cpu_milli =
-        clamp_res(cpu_milli_up(r->upper), p->min_allowed.cpu_milli, p->max_allowed.cpu_milli);
-    if (c->lower_bound.cpu_milli > c->target.cpu_milli)
-        c->lower_bound.cpu_milli = c->target.cpu_milli;
-    if (c->upper_bound.cpu_milli < c->target.cpu_milli)
-        c->upper_bound.cpu_milli = c->target.cpu_milli;
+    set_bounds(cpu_milli_up(r->target), cpu_milli_up(r->lower), cpu_milli_up(r->upper),
+               p->min_allowed.cpu_milli, p->max_allowed.cpu_milli, &c->target.cpu_milli,
+               &c->lower_bound.cpu_milli, &c->upper_bound.cpu_milli);
     lim = limit_for(&p->cpu_limit, c->target.cpu_milli, in->current_requests.cpu_milli,
                     in->current_limits.cpu_milli);
     if (lim >= 0 && (out->flags & REC_THROTTLED) && lim < (double)c->upper_bound.cpu_milli)
@@ -431,16 +438,9 @@ static void mem_final(const raw *r, double floor, const rec_inputs *in, rec_resu
     double lim;
 
     capped_note(out, "memory", mem_up(r->target), p->max_allowed.mem_bytes, false);
-    c->target.mem_bytes =
-        clamp_res(mem_up(r->target), p->min_allowed.mem_bytes, p->max_allowed.mem_bytes);
-    c->lower_bound.mem_bytes =
-        clamp_res(mem_up(r->lower), p->min_allowed.mem_bytes, p->max_allowed.mem_bytes);
-    c->upper_bound.mem_bytes =
-        clamp_res(mem_up(r->upper), p->min_allowed.mem_bytes, p->max_allowed.mem_bytes);
-    if (c->lower_bound.mem_bytes > c->target.mem_bytes)
-        c->lower_bound.mem_bytes = c->target.mem_bytes;
-    if (c->upper_bound.mem_bytes < c->target.mem_bytes)
-        c->upper_bound.mem_bytes = c->target.mem_bytes;
+    set_bounds(mem_up(r->target), mem_up(r->lower), mem_up(r->upper), p->min_allowed.mem_bytes,
+               p->max_allowed.mem_bytes, &c->target.mem_bytes, &c->lower_bound.mem_bytes,
+               &c->upper_bound.mem_bytes);
     lim = limit_for(&p->memory_limit, c->target.mem_bytes, in->current_requests.mem_bytes,
                     in->current_limits.mem_bytes);
     if (lim >= 0 && lim < (double)fl)
