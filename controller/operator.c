@@ -386,7 +386,8 @@ static void pass(op *p)
     ctl_metrics_writes(p->m, p->written, p->unchanged, p->deleted);
     ctl_metrics_oom_bumps(p->m, p->bumps);
     if (st == SNUG_OK && strcmp(result, "ok") == 0)
-        ctl_metrics_sizing(p->m, p->req_cpu, p->rec_cpu, p->req_mem, p->rec_mem);
+        ctl_metrics_sizing(p->m, (double)p->req_cpu / 1000.0, (double)p->rec_cpu / 1000.0,
+                           (double)p->req_mem, (double)p->rec_mem);
     if (p->set != NULL)
         ctl_metrics_tracked(p->m, p->set->n, wlset_containers(p->set), wlset_state_bytes(p->set));
     if (st == SNUG_OK && strcmp(result, "ok") == 0) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "controller/ctl_metrics.h"
 #include "controller/operator.h"
@@ -56,7 +57,9 @@ typedef struct op {
     char prom_error[512];
     op_oom *ooms; /* OOM kills of this pass (owned list) */
     size_t written, unchanged, deleted, bumps;
-    double req_cpu, rec_cpu, req_mem, rec_mem; /* this pass's sizing sums (cores, bytes) */
+    /* this pass's sizing sums, in millicores and bytes: integers, so the
+     * gauges read 0.65, not 0.6500000000000001 */
+    int64_t req_cpu, rec_cpu, req_mem, rec_mem;
     int stop;                                  /* atomic: SIGTERM/SIGINT */
     int leading;                               /* atomic: holds the lease (or no election) */
     int pass_done;                             /* atomic: a pass completed since leading */

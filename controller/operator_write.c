@@ -1,6 +1,7 @@
 /* operator_write.c -- the Recommendations the operator writes (see
  * operator_internal.h). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +440,14 @@ static snug_status write_objects(op *p, const workload *w, const char *name, cJS
     return st;
 }
 
+/* Add v to *sum unless it would overflow (a sum that big means nothing
+ * anyway). */
+static void add_sat(int64_t *sum, int64_t v)
+{
+    if (v > 0 && *sum <= INT64_MAX - v)
+        *sum += v;
+}
+
 /* The pass's sums of current requests and recommended targets; where no
  * target is given (an HPA's resource) the request stays what it is. */
 static void add_sizing(op *p, const wl_container *const *cs, const rec_result *res, size_t n)
@@ -449,10 +458,10 @@ static void add_sizing(op *p, const wl_container *const *cs, const rec_result *r
         int64_t rc = cs[i]->requests.cpu_milli, rm = cs[i]->requests.mem_bytes;
         int64_t tc = res[i].c.target.cpu_milli, tm = res[i].c.target.mem_bytes;
 
-        p->req_cpu += rc > 0 ? (double)rc / 1000.0 : 0;
-        p->req_mem += rm > 0 ? (double)rm : 0;
-        p->rec_cpu += tc > 0 ? (double)tc / 1000.0 : (rc > 0 ? (double)rc / 1000.0 : 0);
-        p->rec_mem += tm > 0 ? (double)tm : (rm > 0 ? (double)rm : 0);
+        add_sat(&p->req_cpu, rc);
+        add_sat(&p->req_mem, rm);
+        add_sat(&p->rec_cpu, tc > 0 ? tc : rc);
+        add_sat(&p->rec_mem, tm > 0 ? tm : rm);
     }
 }
 

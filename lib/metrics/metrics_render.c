@@ -44,11 +44,39 @@ static void put_escaped(writer *w, const char *s, bool quotes)
     }
 }
 
-/* Short text that reads back as exactly v (15 digits suffice for most). */
+/* Whether buf reads back as exactly v. */
+static bool reads_back(const char *buf, double v)
+{
+    return strtod(buf, NULL) == v;
+}
+
+/* The fewest significant digits (1..17) that read back as exactly v, in
+ * %g's spelling. Reading back is monotonic in the number of digits (more
+ * digits never move further from v), so a binary search finds it; 17 always
+ * reads back. */
+static void shortest_g(double v, char buf[NUM_STR_MAX])
+{
+    int lo = 1, hi = 17;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+
+        snprintf(buf, NUM_STR_MAX, "%.*g", mid, v);
+        if (reads_back(buf, v))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(buf, NUM_STR_MAX, "%.*g", lo, v);
+}
+
+/* The shortest text that reads back as exactly v: NaN, +Inf and -Inf as
+ * Prometheus spells them; an integer below 1e17 written out (200000,
+ * 6442450944, -0: exact, and what people read in bytes and counts);
+ * anything else with the fewest significant digits that read back (0.593,
+ * not 0.59299999999999997; 1e+21, 2.5e-07, 5e-324). */
 static void format_value(double v, char buf[NUM_STR_MAX])
 {
-    int prec;
-
     if (isnan(v)) {
         strcpy(buf, "NaN");
         return;
@@ -57,11 +85,10 @@ static void format_value(double v, char buf[NUM_STR_MAX])
         strcpy(buf, v > 0 ? "+Inf" : "-Inf");
         return;
     }
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(buf, NUM_STR_MAX, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
+    if (fabs(v) < 1e17 && v == trunc(v))
+        snprintf(buf, NUM_STR_MAX, "%.0f", v);
+    else
+        shortest_g(v, buf);
 }
 
 static void put_value(writer *w, double v)

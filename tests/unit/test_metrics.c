@@ -175,18 +175,33 @@ static void test_value_format(void)
         const char *want;
     } cases[] = {
         {0, "0"},
+        {-0.0, "-0"},
         {0.1, "0.1"},
         {-0.5, "-0.5"},
+        {0.593, "0.593"},
+        {0.7 + 0.1, "0.7999999999999999"}, /* another double than 0.8 */
         {123456789, "123456789"},
+        {6442450944.0, "6442450944"},
+        {1500000, "1500000"},
+        {100000, "100000"},
         {1e21, "1e+21"},
+        {-1e21, "-1e+21"},
+        {1e15, "1000000000000000"},
+        {99999999999999984.0, "99999999999999984"}, /* the last integer written out */
+        {1e17, "1e+17"},
+        {9007199254740993.0, "9007199254740992"}, /* 2^53 + 1 is 2^53 */
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
         {1.0 / 3, "0.3333333333333333"},
         {0.1 + 0.2, "0.30000000000000004"},
-        {5e-324, "4.94065645841247e-324"}, /* reads back exactly */
-        {1e15, "1e+15"},
+        {2.5e-7, "2.5e-07"},
+        {0.0001, "0.0001"},
+        {5e-324, "5e-324"}, /* the smallest subnormal */
+        {2.2250738585072014e-308, "2.2250738585072014e-308"},
         {123456789012.5, "123456789012.5"},
         {INFINITY, "+Inf"},
         {-INFINITY, "-Inf"},
         {NAN, "NaN"},
+        {-NAN, "NaN"},
     };
     size_t i;
 
@@ -203,6 +218,69 @@ static void test_value_format(void)
         free(got);
         metrics_registry_free(r);
     }
+}
+
+/* The rendered value of gauge g, read back from the exposition text. */
+static void rendered_value(metrics_registry *r, char *out, size_t cap)
+{
+    char *text = render(r), *line = strstr(text, "\ng ");
+
+    snprintf(out, cap, "%s", line != NULL ? line + 3 : "");
+    out[strcspn(out, "\n")] = '\0';
+    free(text);
+}
+
+/* The %g spelling of v with the fewest digits that reads back (a linear
+ * search, independent of the renderer's binary one). */
+static void fewest_digits(double v, char *out, size_t cap)
+{
+    int p;
+
+    for (p = 1; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+/* Doubles of every magnitude, from bit patterns: each rendered value reads
+ * back exactly (sign of zero included) and is never longer than the %g
+ * spelling with the fewest digits (integers below 1e17: written out). */
+static void test_value_format_round_trips(void)
+{
+    metrics_registry *r = metrics_registry_new(0);
+    metrics_family *f = reg_or_fail(r, METRICS_GAUGE, (metrics_opts){.name = "g", .help = "h"});
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int i, bad_trip = 0, too_long = 0, tried = 0;
+
+    for (i = 0; i < 20000; i++) {
+        char got[64], fewest[64];
+        double v;
+
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        memcpy(&v, &x, sizeof(v));
+        if (i % 4 == 0) /* values of everyday size too: a few decimals */
+            v = (double)(x % 100000000) / 1000.0;
+        if (i % 16 == 1) /* and integers */
+            v = (double)(x % 100000000000ull);
+        if (!isfinite(v))
+            continue;
+        tried++;
+        metrics_gauge_set(metrics_child_get(f, NULL), v);
+        rendered_value(r, got, sizeof(got));
+        if (fabs(v) < 1e17 && v == trunc(v))
+            snprintf(fewest, sizeof(fewest), "%.0f", v);
+        else
+            fewest_digits(v, fewest, sizeof(fewest));
+        bad_trip += strtod(got, NULL) != v || signbit(v) != (got[0] == '-');
+        too_long += strlen(got) > strlen(fewest);
+        if (bad_trip + too_long == 1 && (strtod(got, NULL) != v || strlen(got) > strlen(fewest)))
+            T_FAIL("%.17g rendered %s (fewest digits: %s)", v, got, fewest);
+    }
+    CHECK(tried > 19000);
+    CHECK_INT_EQ(bad_trip, 0);
+    CHECK_INT_EQ(too_long, 0);
+    metrics_registry_free(r);
 }
 
 static void test_histogram_buckets(void)
@@ -651,6 +729,7 @@ int main(void)
     RUN(test_render_golden);
     RUN(test_escaping);
     RUN(test_value_format);
+    RUN(test_value_format_round_trips);
     RUN(test_histogram_buckets);
     RUN(test_default_buckets);
     RUN(test_concurrent);
