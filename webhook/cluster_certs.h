@@ -11,6 +11,15 @@
  * on conflict), so the API server trusts the new certificates before they
  * are used.
  *
+ * The Secret names that MutatingWebhookConfiguration as its owner
+ * (metadata.ownerReferences; kube_owner.h), so Kubernetes' garbage collector
+ * deletes the CA with the configuration (helm uninstall). The owner's uid is
+ * read before the Secret is first created (when the configuration exists
+ * yet) and on every caBundle write; a Secret without the reference (made by
+ * an older snug, or before the configuration existed) gets it after the
+ * next caBundle write, i.e. at start. No RBAC beyond get on the
+ * configuration and get/update on the Secret, which the webhook has anyway.
+ *
  * These plug into cert_manager_config's ca_load/ca_save/on_ca_bundle; all
  * calls happen on the thread that ticks the cert manager, which owns the
  * kube_client given here.
