@@ -21,6 +21,46 @@
 
 static const kube_resource cm_res = {"", "v1", "configmaps"};
 
+/* checkpoint_set_owner(): written before the operator starts, read by saves */
+static kube_owner ckpt_owner;
+static char *ckpt_owner_ns;
+
+/* ---- owner ----------------------------------------------------------------------------- */
+
+snug_status checkpoint_set_owner(const kube_owner *owner, const char *ctl_ns, snug_err *err)
+{
+    kube_owner copy;
+    char *ns;
+
+    kube_owner_clear(&ckpt_owner);
+    free(ckpt_owner_ns);
+    ckpt_owner_ns = NULL;
+    if (owner == NULL)
+        return SNUG_OK;
+    if (!kube_owner_fits(owner, ctl_ns))
+        return snug_err_set(err, SNUG_ERR_INVALID,
+                            "checkpoints in namespace %s: %s %s/%s of another namespace cannot "
+                            "own them",
+                            ctl_ns, owner->kind, owner->ns, owner->name);
+    ns = strdup(ctl_ns);
+    if (ns == NULL || kube_owner_copy(owner, &copy, err) != SNUG_OK) {
+        free(ns);
+        return snug_err_set(err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
+    }
+    ckpt_owner = copy;
+    ckpt_owner_ns = ns;
+    return SNUG_OK;
+}
+
+/* Name the owner in a ConfigMap about to be saved in ctl_ns, when one is
+ * set for that namespace. */
+static snug_status owner_add(cJSON *cm, const char *ctl_ns, snug_err *err)
+{
+    if (ckpt_owner_ns == NULL || strcmp(ckpt_owner_ns, ctl_ns) != 0)
+        return SNUG_OK;
+    return kube_owner_set_on(cm, &ckpt_owner, NULL, err);
+}
+
 /* ---- load ------------------------------------------------------------------------------ */
 
 typedef struct load_ctx {
@@ -460,6 +500,11 @@ static snug_status apply_shard(save_ctx *sc, const char *ns, size_t shard, size_
 
     if (cm == NULL)
         return snug_err_set(sc->err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
+    st = owner_add(cm, sc->ctl_ns, &e);
+    if (st != SNUG_OK) {
+        cJSON_Delete(cm);
+        return snug_err_set(sc->err, st, "checkpoint: %s", e.msg);
+    }
     st = kube_apply(sc->kc, &cm_res, sc->ctl_ns, name, cm, &wo, &got, &e);
     if (st == SNUG_OK) {
         sc->st->configmaps_written++;

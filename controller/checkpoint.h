@@ -11,6 +11,11 @@
  * (RFC 3339), snug.dev/checkpoint-version "1", snug.dev/checkpoint-shard
  * "i/n". One data entry per container: see controller/checkpoint_codec.h.
  *
+ * With an owner set (checkpoint_set_owner: the controller's Deployment),
+ * every ConfigMap saved names it in metadata.ownerReferences, so the
+ * garbage collector deletes the checkpoints with the Deployment (helm
+ * uninstall); ConfigMaps saved before get the reference on the next save.
+ *
  * RBAC: configmaps list, patch and delete in the controller's namespace;
  * nothing elsewhere.
  */
@@ -22,6 +27,7 @@
 #include "base/status.h"
 #include "controller/workloads.h"
 #include "kube/kube_client.h"
+#include "kube/kube_owner.h"
 
 typedef struct ckpt_stats {
     size_t configmaps_read;    /* load: checkpoint ConfigMaps listed */
@@ -64,6 +70,13 @@ snug_status checkpoint_load(kube_client *kc, const char *ctl_ns, wlset *set, dou
  * and the first error is returned. */
 snug_status checkpoint_save(kube_client *kc, const char *ctl_ns, const wlset *set, double now,
                             ckpt_stats *st, snug_err *err);
+
+/* The owner named by every checkpoint ConfigMap saved from now on in
+ * namespace ctl_ns (copied; NULL: none, the default). Process-wide: call
+ * before the operator starts, never during a save. SNUG_ERR_INVALID when a
+ * namespaced owner is in another namespace than ctl_ns (the collector would
+ * take the owner for gone and delete the checkpoints), SNUG_ERR_NOMEM. */
+snug_status checkpoint_set_owner(const kube_owner *owner, const char *ctl_ns, snug_err *err);
 
 /* checkpoint_save with another budget of data bytes per ConfigMap (0: the
  * default CKPT_BUDGET_DEFAULT; at most 900 KiB). For tests. */

@@ -5,9 +5,21 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "controller/checkpoint.h"
 #include "controller/cli.h"
 #include "controller/cli_flags.h"
 #include "controller/operator.h"
+#include "kube/kube_config.h"
+#include "kube/kube_lease.h"
+#include "kube/kube_owner.h"
+
+static const kube_resource deploy_res = {"apps", "v1", "deployments"};
+
+/* The flags of `run` that operator_opts does not hold. */
+typedef struct run_flags {
+    operator_opts *o;
+    const char *owner_deployment; /* --owner-deployment; NULL: none */
+} run_flags;
 
 static void usage(FILE *out)
 {
@@ -32,6 +44,9 @@ static void usage(FILE *out)
                  "  --identity ID               (default $POD_NAME, else the host name)\n"
                  "  --checkpoint-namespace NS   (default the lease namespace)\n"
                  "  --checkpoint-interval DURATION  (default 5m)\n"
+                 "  --owner-deployment NAME     the Deployment (in the lease namespace) that owns\n"
+                 "                              the Lease and the checkpoint ConfigMaps: they are\n"
+                 "                              deleted with it (default: no owner)\n"
                  "  --metrics-listen [ADDR]:PORT    /metrics, /healthz, /readyz (default :8080;\n"
                  "                              \"off\" for none)\n"
                  "  --log-level LEVEL           debug, info (default), warn, error\n"
@@ -52,6 +67,7 @@ enum {
     OPT_IDENTITY,
     OPT_CKPT_NS,
     OPT_CKPT_INTERVAL,
+    OPT_OWNER,
     OPT_LISTEN,
     OPT_LOG
 };
@@ -71,6 +87,7 @@ static const struct option long_opts[] = {
     {"identity", required_argument, NULL, OPT_IDENTITY},
     {"checkpoint-namespace", required_argument, NULL, OPT_CKPT_NS},
     {"checkpoint-interval", required_argument, NULL, OPT_CKPT_INTERVAL},
+    {"owner-deployment", required_argument, NULL, OPT_OWNER},
     {"metrics-listen", required_argument, NULL, OPT_LISTEN},
     {"log-level", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, 'h'},
@@ -99,7 +116,8 @@ static int threshold_flag(operator_opts *o, const char *v)
 
 static int run_opt(int c, const char *v, void *ud)
 {
-    operator_opts *o = ud;
+    run_flags *rf = ud;
+    operator_opts *o = rf->o;
     log_level lvl;
 
     switch (c) {
@@ -140,6 +158,11 @@ static int run_opt(int c, const char *v, void *ud)
         return 0;
     case OPT_CKPT_INTERVAL:
         return seconds_flag("checkpoint-interval", v, 10, 86400, &o->checkpoint_interval);
+    case OPT_OWNER:
+        if (v[0] == '\0')
+            return cli_bad("--owner-deployment: want a Deployment name");
+        rf->owner_deployment = v;
+        return 0;
     case OPT_LISTEN:
         o->metrics_listen = strcmp(v, "off") == 0 ? NULL : v;
         return 0;
@@ -154,10 +177,11 @@ static int run_opt(int c, const char *v, void *ud)
 }
 
 /* 0 to run, 1 after --help, -1 for bad flags. */
-static int parse_args(int argc, char **argv, operator_opts *o)
+static int parse_args(int argc, char **argv, run_flags *rf)
 {
+    operator_opts *o = rf->o;
     cli_command cmd = {":h",        long_opts, usage, &o->prom, o->headers, OPERATOR_MAX_HEADERS,
-                       &o->metrics, run_opt,   o};
+                       &o->metrics, run_opt,   rf};
     int rc;
 
     operator_opts_defaults(o);
@@ -169,15 +193,62 @@ static int parse_args(int argc, char **argv, operator_opts *o)
     return 0;
 }
 
+/* The Deployment named by --owner-deployment becomes an owner of the Lease
+ * and of the checkpoints (when they are in its namespace), so that the
+ * garbage collector deletes them with it. Fails when the Deployment cannot
+ * be read: the flag asks for it, and a controller that silently left its
+ * objects behind would only show at uninstall. */
+static snug_status adopt_runtime_objects(const operator_opts *o, const char *deployment,
+                                         snug_err *err)
+{
+    kube_config *cfg = NULL;
+    kube_client *kc = NULL;
+    kube_owner owner = {0};
+    snug_status st = kube_config_load(o->kubeconfig, o->context, &cfg, err);
+
+    if (st == SNUG_OK)
+        st = kube_client_new(cfg, NULL, &kc, err);
+    if (st == SNUG_OK)
+        st = kube_owner_lookup(kc, &deploy_res, "Deployment", o->lease_namespace, deployment,
+                               &owner, err);
+    if (st == SNUG_OK && kube_owner_fits(&owner, o->checkpoint_namespace))
+        st = checkpoint_set_owner(&owner, o->checkpoint_namespace, err);
+    else if (st == SNUG_OK)
+        snug_log(LOG_WARN, "run",
+                 "checkpoints are in another namespace than the owner Deployment: "
+                 "they are not deleted with it",
+                 "checkpoint_namespace", o->checkpoint_namespace, "deployment", deployment, NULL);
+    if (st == SNUG_OK && o->leader_elect)
+        st = kube_lease_adopt(kc, o->lease_namespace, o->lease_name, &owner, err);
+    if (st == SNUG_OK)
+        snug_log(LOG_INFO, "run", "runtime objects owned by the Deployment", "namespace",
+                 o->lease_namespace, "deployment", deployment, "uid", owner.uid, NULL);
+    kube_owner_clear(&owner);
+    kube_client_free(kc);
+    kube_config_free(cfg);
+    return st;
+}
+
 int cli_run_main(int argc, char **argv)
 {
     operator_opts o;
+    run_flags rf = {.o = &o};
+    snug_err err;
     int rc;
 
     log_set_level(LOG_INFO);
     cli_flags_command("run");
-    rc = parse_args(argc, argv, &o);
+    rc = parse_args(argc, argv, &rf);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    return operator_run(&o);
+    if (rf.owner_deployment != NULL &&
+        adopt_runtime_objects(&o, rf.owner_deployment, &err) != SNUG_OK) {
+        snug_log(LOG_ERROR, "run", "cannot start", "error", err.msg, NULL);
+        fprintf(stderr, "snug-controller run: --owner-deployment %s: %s\n", rf.owner_deployment,
+                err.msg);
+        return 1;
+    }
+    rc = operator_run(&o);
+    checkpoint_set_owner(NULL, NULL, NULL);
+    return rc;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "kube/kube_api.h"
+#include "kube/kube_owner.h"
 #include "kube/kube_retry.h"
 #include "base/log.h"
 
@@ -294,7 +295,7 @@ static snug_status lease_new_record(kube_lease *l, kube_lease_action action,
     return SNUG_OK;
 }
 
-static cJSON *lease_skeleton(kube_lease *l)
+static cJSON *lease_skeleton(const char *ns, const char *name)
 {
     cJSON *obj = cJSON_CreateObject();
     cJSON *meta;
@@ -304,8 +305,8 @@ static cJSON *lease_skeleton(kube_lease *l)
     meta = cJSON_AddObjectToObject(obj, "metadata");
     if (cJSON_AddStringToObject(obj, "apiVersion", "coordination.k8s.io/v1") == NULL ||
         cJSON_AddStringToObject(obj, "kind", "Lease") == NULL || meta == NULL ||
-        cJSON_AddStringToObject(meta, "name", l->name) == NULL ||
-        cJSON_AddStringToObject(meta, "namespace", l->ns) == NULL) {
+        cJSON_AddStringToObject(meta, "name", name) == NULL ||
+        cJSON_AddStringToObject(meta, "namespace", ns) == NULL) {
         cJSON_Delete(obj);
         return NULL;
     }
@@ -318,7 +319,7 @@ static snug_status lease_write(kube_lease *l, kube_lease_action action, cJSON *l
                                const kube_lease_record *old, snug_err *err)
 {
     kube_lease_record rec;
-    cJSON *obj = lease != NULL ? lease : lease_skeleton(l);
+    cJSON *obj = lease != NULL ? lease : lease_skeleton(l->ns, l->name);
     snug_status st = obj != NULL ? lease_new_record(l, action, old, &rec) : SNUG_ERR_NOMEM;
 
     if (st == SNUG_OK) {
@@ -537,4 +538,46 @@ void kube_lease_free(kube_lease *l)
 int kube_lease_is_leader(kube_lease *l)
 {
     return __atomic_load_n(&l->leader, __ATOMIC_ACQUIRE);
+}
+
+/* ---- ownership ------------------------------------------------------------------------- */
+
+#define LEASE_ADOPT_TRIES 3
+
+/* A Lease nobody holds, owned by `owner`. */
+static snug_status lease_create_owned(kube_client *c, const char *ns, const char *name,
+                                      const kube_owner *owner, snug_err *err)
+{
+    cJSON *obj = lease_skeleton(ns, name);
+    snug_status st = obj != NULL && cJSON_AddObjectToObject(obj, "spec") != NULL
+                         ? kube_owner_set_on(obj, owner, NULL, err)
+                         : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+
+    if (st == SNUG_OK)
+        st = kube_create(c, &lease_resource, ns, obj, NULL, NULL, err);
+    cJSON_Delete(obj);
+    return st;
+}
+
+snug_status kube_lease_adopt(kube_client *c, const char *ns, const char *name,
+                             const kube_owner *owner, snug_err *err)
+{
+    snug_status st = SNUG_ERR_NOT_FOUND;
+    int i;
+
+    if (!kube_owner_fits(owner, ns))
+        return snug_err_set(err, SNUG_ERR_INVALID,
+                            "lease %s/%s: %s %s/%s cannot own an object of this namespace", ns,
+                            name, owner->kind, owner->ns, owner->name);
+    for (i = 0; i < LEASE_ADOPT_TRIES; i++) {
+        st = kube_owner_adopt(c, &lease_resource, ns, name, owner, NULL, NULL, err);
+        if (st != SNUG_ERR_NOT_FOUND)
+            break;
+        st = lease_create_owned(c, ns, name, owner, err);
+        if (st != SNUG_ERR_CONFLICT)
+            break; /* CONFLICT: another candidate made it first; adopt theirs */
+    }
+    if (st != SNUG_OK)
+        snug_err_prefix(err, "lease %s/%s: adding the owner", ns, name);
+    return st;
 }

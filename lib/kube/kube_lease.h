@@ -33,6 +33,7 @@
 
 #include "kube/kube_client.h"
 #include "kube/kube_objects.h"
+#include "kube/kube_owner.h"
 #include "base/status.h"
 
 #define KUBE_LEASE_DURATION_MS 15000
@@ -117,5 +118,19 @@ void kube_lease_free(kube_lease *l);
 
 /* 1 while this candidate leads. */
 int kube_lease_is_leader(kube_lease *l);
+
+/* ---- ownership --------------------------------------------------------------------- */
+
+/* Make `owner` an owner of the Lease ns/name, so that the garbage collector
+ * deletes the Lease with it (kube_owner.h): an existing Lease gets the
+ * reference added (a PUT with its resourceVersion; the elector's later
+ * writes keep the metadata it reads), a missing one is created held by
+ * nobody (the first candidate then acquires it). Call before the elector
+ * starts; a Lease deleted and made again by the elector later has no owner
+ * until this runs again. SNUG_ERR_INVALID when `owner` is namespaced in
+ * another namespace; otherwise kube_owner_adopt()'s and kube_create()'s
+ * errors, prefixed with the Lease. */
+snug_status kube_lease_adopt(kube_client *c, const char *ns, const char *name,
+                             const kube_owner *owner, snug_err *err);
 
 #endif

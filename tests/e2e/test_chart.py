@@ -26,13 +26,18 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+
+import prometheus
+import usage_history
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "snug"
@@ -288,7 +293,7 @@ def test_template_defaults(helm):
                      "--metrics-listen=0.0.0.0:9090"]
     cargs = container(objs, "snug-controller")["args"]
     assert cargs == ["--prometheus=$(PROMETHEUS_URL)", "--lease-namespace=$(POD_NAMESPACE)",
-                     "--metrics-listen=:8080"]
+                     "--owner-deployment=snug-controller", "--metrics-listen=:8080"]
 
     assert rules_of(objs[("ClusterRole", "snug-webhook")]) == webhook_cluster()
     assert rules_of(objs[("Role", "snug-webhook")]) == webhook_ns()
@@ -409,7 +414,8 @@ def test_template_monitoring(helm, tmp_path):
     c = container(objs, "snug-controller")
     assert c["args"] == [
         "--prometheus=$(PROMETHEUS_URL)", "--lease-namespace=$(POD_NAMESPACE)",
-        "--metrics-listen=:8080", "--prometheus-token-file=/var/run/snug/prometheus-token/token",
+        "--owner-deployment=snug-controller", "--metrics-listen=:8080",
+        "--prometheus-token-file=/var/run/snug/prometheus-token/token",
         "--prometheus-ca-file=/var/run/snug/prometheus-ca/ca.crt",
         "--prometheus-header=X-Scope-OrgID: team-a", "--prometheus-header=X-Extra: 1",
         '--prometheus-selector=cluster="prod"', "--prometheus-timeout=45s"]
@@ -433,7 +439,7 @@ def test_template_custom_values(helm):
                               "--log-level=debug", "--no-watch-jobs", "--threads=2",
                               "--shutdown-timeout=10s"]
     assert c["args"] == ["--prometheus=$(PROMETHEUS_URL)", "--no-leader-elect",
-                         "--metrics-listen=:18080", "--log-level=warn", "--interval=5m"]
+                         "--owner-deployment=snug-controller", "--metrics-listen=:18080", "--log-level=warn", "--interval=5m"]
     wd = objs[("Deployment", "snug-webhook")]
     pod = wd["spec"]["template"]["spec"]
     assert wd["spec"]["replicas"] == 3
@@ -824,6 +830,225 @@ def test_upgrade_and_uninstall(release):
     assert crds_before <= set(cluster.kubectl("get", "crd", "-o", "name").stdout.split())
     for crd in ("sizingpolicies.snug.dev", "recommendations.snug.dev"):
         cluster.kubectl("get", "crd", crd)
+
+
+# -- the running components' own objects go with the release -------------------
+
+HISTORY_S = 3 * 3600  # Prometheus history for the workloads: enough for state
+
+
+def sa_kubeconfig(cluster, ns, sa, path):
+    """A kubeconfig with a token of ServiceAccount ns/sa (the component's
+    identity, as in its Pod)."""
+    token = cluster.kubectl("create", "token", sa, "-n", ns, "--duration", "1h").stdout.strip()
+    ca = base64.b64encode(Path(cluster.ca_file).read_bytes()).decode()
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "e2e", "cluster": {"server": cluster.url,
+                                                "certificate-authority-data": ca}}],
+        "users": [{"name": sa, "user": {"token": token}}],
+        "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": sa}}],
+        "current-context": "e2e"}))
+    return path
+
+
+def pod_args(cluster, ns, deploy, subst):
+    """The container args of Deployment ns/deploy as installed, with
+    $(VAR)s and flags replaced: subst maps a flag ("--listen") to its new
+    value (None drops it) and "$(VAR)" to text."""
+    (c,) = cluster.get_json("deployment", deploy, "-n", ns)["spec"]["template"]["spec"][
+        "containers"]
+    out = []
+    for a in c["args"]:
+        flag = a.split("=", 1)[0]
+        if flag in subst:
+            if subst[flag] is not None:
+                out += subst[flag]
+            continue
+        for var, text in subst.items():
+            if var.startswith("$("):
+                a = a.replace(var, text)
+        out.append(a)
+    return out
+
+
+class Proc:
+    """A snug binary running out of cluster, its output in a log file."""
+
+    def __init__(self, cmd, log_path, env=None):
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self):
+        assert self.proc.poll() is None, "exited %s:\n%s" % (self.proc.returncode,
+                                                              self.log()[-4000:])
+        return True
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def owners(obj):
+    return {(r["kind"], r["name"], r["uid"]) for r in obj["metadata"].get("ownerReferences", [])}
+
+
+@pytest.fixture
+def workloads(chart_cluster, tmp_path):
+    """A namespace of workloads (usage_history's: their Pods stay Pending)
+    and a Prometheus with a few hours of their usage, for the controller to
+    have state to checkpoint. Deleted afterwards."""
+    missing_reason = prometheus.missing()
+    if missing_reason:
+        pytest.skip(missing_reason)
+    cluster = chart_cluster
+    ns = "e2e-chart-wl-%s" % uuid.uuid4().hex[:5]
+    cluster.kubectl("create", "namespace", ns)
+    cluster.wait_for(lambda: cluster.kubectl("get", "serviceaccount", "default", "-n", ns),
+                     timeout=180, what="the default ServiceAccount of " + ns)
+    cluster.apply(usage_history.WORKLOADS, namespace=ns)
+
+    def pods_created():
+        items = cluster.get_json("pods", "-n", ns)["items"]
+        return items if len(items) == 4 else None
+
+    pods = cluster.wait_for(pods_created, timeout=120, what="4 Pods created by the controllers")
+    end = int(time.time()) // usage_history.STEP * usage_history.STEP
+    prom = prometheus.Prometheus.backfilled(
+        tmp_path / "prom", usage_history.history_for(ns, pods, end - HISTORY_S, end))
+    yield ns, prom
+    prom.stop()
+    cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_uninstall_deletes_what_the_components_made(release, workloads, snug_build, tmp_path):
+    """Both components run (out of cluster, as their ServiceAccounts, with
+    the args the chart gives their Pods) and make their own objects: the
+    webhook its CA Secret, the controller its Lease and checkpoint
+    ConfigMaps. Each names an owner Helm deletes (the webhook configuration,
+    the controller's Deployment), also when it was made by a run without
+    owners first (an upgrade from an older snug); after helm uninstall the
+    garbage collector deletes them, and nothing is left of the release but
+    the CRDs."""
+    cluster, ns, rel = release.cluster, release.ns, release.name
+    wl_ns, prom = workloads
+    cluster.kubectl("create", "namespace", ns)
+    before = snapshot(cluster, ns)
+    release.install()
+    wsa = sa_kubeconfig(cluster, ns, rel + "-webhook", tmp_path / "webhook.kubeconfig")
+    csa = sa_kubeconfig(cluster, ns, rel + "-controller", tmp_path / "controller.kubeconfig")
+    mwc_uid = cluster.get_json("mutatingwebhookconfiguration", rel)["metadata"]["uid"]
+    dep_uid = cluster.get_json("deployment", rel + "-controller", "-n", ns)["metadata"]["uid"]
+    secret, lease = rel + "-webhook-ca", "snug-controller"
+    env = dict(os.environ, POD_NAMESPACE=ns, POD_NAME="ctl-0")
+
+    def webhook(owned, run):
+        cmd = [str(snug_build / "snug-webhook"), "serve"] + pod_args(cluster, ns, rel + "-webhook", {
+            "--in-cluster": ["--kubeconfig", str(wsa)], "$(POD_NAMESPACE)": ns,
+            "--listen": ["--listen", "127.0.0.1:%d" % prometheus.free_port()],
+            "--metrics-listen": ["--metrics-listen", "off"],
+            # an older snug: the configuration is neither written nor an owner
+            "--webhook-config": None if not owned else ["--webhook-config=" + rel]})
+        return Proc(cmd, tmp_path / ("webhook-%s.log" % run), env)
+
+    def controller(owned, run):
+        cmd = [str(snug_build / "snug-controller"), "run"] + pod_args(
+            cluster, ns, rel + "-controller", {
+                "$(PROMETHEUS_URL)": prom.url, "$(POD_NAMESPACE)": ns,
+                "--metrics-listen": ["--metrics-listen", "127.0.0.1:%d" % prometheus.free_port()],
+                "--owner-deployment": None if not owned else ["--owner-deployment=%s-controller"
+                                                              % rel]}) + [
+            "--kubeconfig", str(csa), "--namespace", wl_ns, "--interval", "2s",
+            "--checkpoint-interval", "10s", "--identity", "ctl-0"]
+        return Proc(cmd, tmp_path / ("controller-%s.log" % run), env)
+
+    def checkpoints():
+        return cluster.get_json("configmaps", "-n", ns, "-l",
+                                "snug.dev/checkpoint-namespace=" + wl_ns)["items"]
+
+    # an older snug: the objects are made without owners
+    w, c = webhook(False, "older"), controller(False, "older")
+    try:
+        cluster.wait_for(lambda: w.alive() and cluster.get_json("secret", secret, "-n", ns),
+                         timeout=60, what="the CA Secret")
+        cluster.wait_for(lambda: c.alive() and checkpoints(), timeout=120,
+                         what="the controller's checkpoint ConfigMap")
+    finally:
+        assert w.stop() == 0, w.log()[-3000:]
+        assert c.stop() == 0, c.log()[-3000:]
+    assert not owners(cluster.get_json("secret", secret, "-n", ns))
+    assert not owners(cluster.get_json("lease", lease, "-n", ns))
+    assert checkpoints() and not [cm for cm in checkpoints() if owners(cm)]
+
+    # this snug, with the chart's args: the objects the older one made get
+    # their owners (the upgrade path); then, made anew, they have them at once
+    mwc_owner = {("MutatingWebhookConfiguration", rel, mwc_uid)}
+    dep_owner = {("Deployment", rel + "-controller", dep_uid)}
+    for phase in ("adopted", "created"):
+        if phase == "created":
+            cluster.kubectl("delete", "secret", secret, "-n", ns)
+            cluster.kubectl("delete", "lease", lease, "-n", ns)
+            cluster.kubectl("delete", "configmap", "-n", ns, "-l",
+                            "snug.dev/checkpoint-namespace=" + wl_ns)
+        w, c = webhook(True, phase), controller(True, phase)
+        try:
+            cluster.wait_for(lambda: w.alive() and owners(cluster.get_json(
+                "secret", secret, "-n", ns)) == mwc_owner, timeout=60,
+                what="the CA Secret's owner (%s)" % phase)
+            cluster.wait_for(lambda: c.alive() and owners(cluster.get_json(
+                "lease", lease, "-n", ns)) == dep_owner, timeout=60,
+                what="the Lease's owner (%s)" % phase)
+            cluster.wait_for(lambda: c.alive() and checkpoints() and all(
+                owners(cm) == dep_owner for cm in checkpoints()), timeout=90,
+                what="the checkpoints' owner (%s)" % phase)
+            (wh,) = cluster.get_json("mutatingwebhookconfiguration", rel)["webhooks"]
+            assert wh["clientConfig"].get("caBundle"), "the webhook wrote no caBundle"
+        finally:
+            assert w.stop() == 0, w.log()[-3000:]
+            assert c.stop() == 0, c.log()[-3000:]
+        # the components were refused nothing
+        for p in (w, c):
+            assert '"403' not in p.log() and "forbidden" not in p.log().lower(), p.log()[-3000:]
+        # made anew: the Secret was created with its owner, not given it after
+        adopted = "the CA Secret is owned by the webhook configuration" in w.log()
+        assert adopted == (phase == "adopted"), w.log()[-3000:]
+    # the references carry what the collector needs, and nothing that would
+    # need more rights (blockOwnerDeletion: update on the owner's finalizers)
+    (ref,) = cluster.get_json("lease", lease, "-n", ns)["metadata"]["ownerReferences"]
+    assert ref == {"apiVersion": "apps/v1", "kind": "Deployment", "name": rel + "-controller",
+                   "uid": dep_uid}
+    (ref,) = cluster.get_json("secret", secret, "-n", ns)["metadata"]["ownerReferences"]
+    assert ref == {"apiVersion": "admissionregistration.k8s.io/v1",
+                   "kind": "MutatingWebhookConfiguration", "name": rel, "uid": mwc_uid}
+
+    release.helm_run("uninstall", rel, "--wait", "--timeout", "120s")
+
+    def allowed(name):  # the CRDs stay, and the APIService of their group
+        return name.startswith(("customresourcedefinition.apiextensions.k8s.io/",
+                                "apiservice.apiregistration.k8s.io/"))
+
+    left = []
+
+    def only_what_was_there():
+        left[:] = sorted(n for n in snapshot(cluster, ns) - before if not allowed(n))
+        return not left
+
+    try:
+        cluster.wait_for(only_what_was_there, timeout=120,
+                         what="the garbage collector to delete the components' objects")
+    except TimeoutError as e:
+        raise AssertionError("left behind: %s" % left) from e
 
 
 def test_template_grafana_dashboard(helm):
