@@ -18,6 +18,7 @@ struct ctl_metrics {
     metrics_family *api_requests;
     metrics_family *workloads, *containers, *state_bytes;
     metrics_family *rec_written, *rec_unchanged, *rec_deleted, *oom_bumps;
+    metrics_family *policies_refused, *rec_held;
     metrics_family *requested, *recommended;
     metrics_family *checkpoint_age, *last_pass, *leader;
     metrics_child *age_child;
@@ -118,8 +119,15 @@ static snug_status register_all(metrics_registry *r, ctl_metrics *m, snug_err *e
          "Recommendations left as they were by a pass.", NULL, 0, &m->rec_unchanged},
         {METRICS_COUNTER, P "recommendations_deleted_total",
          "Recommendations deleted because their workload is gone.", NULL, 0, &m->rec_deleted},
-        {METRICS_COUNTER, P "oom_bumps_total", "Memory recommendations raised after an OOM kill.",
-         NULL, 0, &m->oom_bumps},
+        {METRICS_COUNTER, P "oom_bumps_total",
+         "Memory recommendations raised after an OOM kill (written; each bump once).", NULL, 0,
+         &m->oom_bumps},
+        {METRICS_GAUGE, P "policies_refused",
+         "SizingPolicies the last pass refused (the log and an Event say why).", NULL, 0,
+         &m->policies_refused},
+        {METRICS_GAUGE, P "recommendations_held",
+         "Recommendations made by a refused SizingPolicy, kept unchanged until it is fixed.", NULL,
+         0, &m->rec_held},
         {METRICS_GAUGE, P "checkpoint_age_seconds",
          "Seconds since the checkpoint in force was saved (since start when none was).", NULL, 0,
          &m->checkpoint_age},
@@ -319,6 +327,14 @@ void ctl_metrics_oom_bumps(ctl_metrics *m, size_t n)
     if (m == NULL)
         return;
     metrics_counter_add(metrics_child_get(m->oom_bumps, NULL), (double)n);
+}
+
+void ctl_metrics_policies(ctl_metrics *m, size_t refused, size_t held)
+{
+    if (m == NULL)
+        return;
+    metrics_gauge_set(metrics_child_get(m->policies_refused, NULL), (double)refused);
+    metrics_gauge_set(metrics_child_get(m->rec_held, NULL), (double)held);
 }
 
 void ctl_metrics_checkpoint(ctl_metrics *m, double saved_at_unix)

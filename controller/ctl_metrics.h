@@ -16,6 +16,8 @@
  *   snug_controller_recommendations_unchanged_total      counter
  *   snug_controller_recommendations_deleted_total        counter
  *   snug_controller_oom_bumps_total                      counter
+ *   snug_controller_policies_refused                     gauge
+ *   snug_controller_recommendations_held                 gauge
  *   snug_controller_checkpoint_age_seconds               gauge, computed at scrape time
  *   snug_controller_last_pass_timestamp_seconds          gauge
  *   snug_controller_leader                               gauge 0/1
@@ -91,8 +93,13 @@ void ctl_metrics_writes(ctl_metrics *m, size_t written, size_t unchanged, size_t
 void ctl_metrics_sizing(ctl_metrics *m, double requested_cores, double recommended_cores,
                         double requested_bytes, double recommended_bytes);
 
-/* `n` memory recommendations raised after an OOM kill. */
+/* `n` memory recommendations raised after an OOM kill (written). */
 void ctl_metrics_oom_bumps(ctl_metrics *m, size_t n);
+
+/* SizingPolicies the last pass refused (the parser's error is in the log
+ * and an Event), and the Recommendations held for them (made by a refused
+ * policy: neither rewritten nor deleted). */
+void ctl_metrics_policies(ctl_metrics *m, size_t refused, size_t held);
 
 /* The checkpoint in force was saved at `saved_at_unix` (seconds since the
  * epoch): call after each save and after loading one at start.

@@ -339,6 +339,7 @@ static snug_status take_over(op *p, snug_err *err)
     }
     p->last_end = saved_at;
     p->last_checkpoint = saved_at;
+    p->prev_now = saved_at; /* OOM kills it holds are not new */
     if (saved_at > 0)
         ctl_metrics_checkpoint(p->m, saved_at);
     snprintf(n, sizeof(n), "%zu", cs.entries);
@@ -353,7 +354,13 @@ static void drop_state(op *p)
     p->set = NULL;
     p->matched = false;
     p->last_end = 0;
+    p->prev_now = 0;
+    strmap_free(p->oom_seen);
+    p->oom_seen = NULL;
+    op_refused_clear(&p->refused); /* the next leadership reports them again */
+    p->held = 0;
     ctl_metrics_tracked(p->m, 0, 0, 0);
+    ctl_metrics_policies(p->m, 0, 0);
 }
 
 static void pass(op *p)
@@ -372,12 +379,17 @@ static void pass(op *p)
         st = op_sync_policies(p, &err);
     if (st == SNUG_OK)
         st = op_sync_workloads(p, &err);
+    if (st == SNUG_OK)
+        st = op_hold_refused(p, &err);
+    if (st == SNUG_OK)
+        ctl_metrics_policies(p->m, p->refused.n, p->held);
     if (st == SNUG_OK && op_sync_usage(p, now, &err) != SNUG_OK)
         result = "prometheus_error"; /* values kept; conditions say so */
     if (st == SNUG_OK)
         op_sync_pod_ooms(p);
     if (st == SNUG_OK)
         st = op_write_all(p, now, &err);
+    p->prev_now = now;
     if (st != SNUG_OK) {
         result = "api_error";
         snug_log(LOG_ERROR, "operator", "pass failed", "error", err.msg, NULL);
@@ -491,6 +503,9 @@ static void teardown(op *p)
     metrics_registry_free(p->reg);
     wlset_free(p->set);
     policy_set_free(p->pols);
+    policy_free(p->hold_pol);
+    op_refused_clear(&p->refused);
+    strmap_free(p->oom_seen);
     prom_client_free(p->pc);
     kube_client_free(p->kc);
 }

@@ -1,6 +1,8 @@
 /* operator_internal.h -- what the operator's modules share: its state.
  *
  *   operator.c        lifecycle: clients, informers, lease, HTTP, the loop
+ *   operator_policies.c  SizingPolicies; refused ones reported, the
+ *                     Recommendations they made held
  *   operator_sync.c   the workload set from the caches, Pods' OOM kills,
  *                     autoscalers, Prometheus
  *   operator_write.c  Recommendations: diff, server-side apply, deletes,
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/strmap.h"
 #include "controller/ctl_metrics.h"
 #include "controller/operator.h"
 #include "controller/workloads.h"
@@ -38,6 +41,21 @@ typedef struct op_oom {
     struct op_oom *next;
 } op_oom;
 
+/* A SizingPolicy the parser refused (the API server took it: the CRD's
+ * schema cannot say everything the parser checks). */
+typedef struct op_refused {
+    char name[WORKLOAD_NAME_MAX];
+    char uid[64];
+    int64_t generation;           /* metadata.generation; 0 when absent */
+    char error[SNUG_ERR_MSG_MAX]; /* the parser's message */
+    bool reported;                /* logged at warn, Event written (or tried) */
+} op_refused;
+
+typedef struct op_refused_list {
+    op_refused *items; /* owned */
+    size_t n, cap;
+} op_refused_list;
+
 typedef struct op {
     const operator_opts *o;
     kube_client *kc; /* the loop's own client (writes, lists) */
@@ -47,8 +65,14 @@ typedef struct op {
     metrics_http *http;
     ctl_metrics *m;
     kube_informer *policies, *namespaces, *kinds[OP_KINDS], *pods, *hpas, *vpas, *recs;
-    wlset *set;       /* NULL while not leading: loaded from checkpoints on taking over */
-    policy_set *pols; /* this pass's policies (owned) */
+    wlset *set;              /* NULL while not leading: loaded from checkpoints on taking over */
+    policy_set *pols;        /* this pass's policies (owned) */
+    op_refused_list refused; /* the policies this pass refused */
+    policy *hold_pol;        /* owned; w->pol of a held workload (never written, never deleted) */
+    size_t held;             /* workloads held this pass */
+    strmap *oom_seen; /* owned; Pod-status OOM kills handled: "ns\x1fpod\x1fcontainer\x1ft" ->
+                         the pass that last saw them */
+    double prev_now;  /* the previous pass's time; the checkpoint's after a take-over */
     unsigned pass;
     double last_end; /* end of the last Prometheus window fed; 0: none */
     double last_checkpoint;
@@ -60,19 +84,45 @@ typedef struct op {
     /* this pass's sizing sums, in millicores and bytes: integers, so the
      * gauges read 0.65, not 0.6500000000000001 */
     int64_t req_cpu, rec_cpu, req_mem, rec_mem;
-    int stop;                                  /* atomic: SIGTERM/SIGINT */
-    int leading;                               /* atomic: holds the lease (or no election) */
-    int pass_done;                             /* atomic: a pass completed since leading */
+    int stop;         /* atomic: SIGTERM/SIGINT */
+    int leading;      /* atomic: holds the lease (or no election) */
+    int pass_done;    /* atomic: a pass completed since leading */
     int informers_up; /* atomic: every informer exists (read by /readyz's thread) */
 } op;
+
+/* ---- operator_policies.c ---- */
+
+/* The policies from the cache into p->pols; refused ones into p->refused,
+ * each logged at warn with the parser's error and given a Warning Event
+ * `PolicyRefused` once per generation (later passes: debug). NOMEM only. */
+snug_status op_sync_policies(op *p, snug_err *err);
+
+/* After op_sync_workloads: the workloads whose Recommendation (ours) was
+ * made by a refused policy and that no other policy covers now are held:
+ * w->pol = p->hold_pol, so their state is still fed and checkpointed, their
+ * Recommendation neither written nor deleted (op_held). Sets p->held. */
+snug_status op_hold_refused(op *p, snug_err *err);
+
+/* Whether w is held (see op_hold_refused). */
+bool op_held(const op *p, const workload *w);
+
+/* The pure parts, for unit tests. op_policy_take: obj parsed into `set`
+ * (SNUG_OK) or, refused by the parser, appended to `refused` (its reported
+ * flag carried from `before` for the same name, uid and generation); fails
+ * only with SNUG_ERR_NOMEM. op_hold_one: rec (a Recommendation object) holds
+ * its workload in `set` as op_hold_refused says; true when it did.
+ * op_refused_note: the Event's note. */
+snug_status op_policy_take(const cJSON *obj, policy_set *set, op_refused_list *refused,
+                           const op_refused_list *before);
+bool op_hold_one(const cJSON *rec, wlset *set, const op_refused_list *refused, const policy *hold);
+const op_refused *op_refused_find(const op_refused_list *l, const char *name);
+void op_refused_note(const op_refused *r, char *buf, size_t cap);
+void op_refused_clear(op_refused_list *l);
 
 /* ---- operator_sync.c ---- */
 
 /* Whether namespace ns is one the operator sizes (--namespace, or all). */
 bool op_ns_wanted(const op *p, const char *ns);
-
-/* The policies from the cache (refused ones logged, skipped). */
-snug_status op_sync_policies(op *p, snug_err *err);
 
 /* The workload set from the caches: covered workloads added or refreshed,
  * those gone dropped with their state, HPA/VPA marks set. */
@@ -82,8 +132,22 @@ snug_status op_sync_workloads(op *p, snug_err *err);
  * set. On failure nothing is fed and p->prom_down is set. */
 snug_status op_sync_usage(op *p, double now, snug_err *err);
 
-/* OOM kills in Pod status not yet in the state: added, queued in p->ooms. */
+/* OOM kills in Pod status not handled yet: queued in p->ooms for their
+ * Event, and added to the state unless this pass's Prometheus read already
+ * brought them (cAdvisor's counter: the same kill, counted once). Kills the
+ * state knew before this pass (an earlier pass, the checkpoint) are not
+ * queued again. Held workloads are left for when they are not. */
 void op_sync_pod_ooms(op *p);
+
+/* OOM kills this close (seconds) are one: Pod status gives the kill's time,
+ * cAdvisor's counter the time of the sample that counted it. */
+#define OP_OOM_SAME_S 300
+
+/* Whether state s holds an OOM kill within OP_OOM_SAME_S of t: *before when
+ * one was there before this pass (its time is at most `cutoff`, the last
+ * pass's or the checkpoint's), *fed when only later ones are (this pass's
+ * Prometheus read brought it). Pure; for op_sync_pod_ooms and tests. */
+void op_oom_known(const rec_state *s, double t, double cutoff, bool *before, bool *fed);
 
 /* Prune a Pod to the fields the operator reads (informer transform). */
 void op_pod_slim(cJSON *pod, void *ud);

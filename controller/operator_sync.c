@@ -18,50 +18,6 @@
 
 #define DEFAULT_WINDOW   (7 * 86400)
 #define CLUSTER_WIDE_GAP (6 * 3600) /* gaps up to this are read for every namespace at once */
-#define OOM_SAME_S       300        /* OOM kills this close are one (Pod status and cAdvisor) */
-
-/* ---- policies ---------------------------------------------------------------- */
-
-typedef struct pol_ctx {
-    policy_set *set;
-    snug_status st;
-} pol_ctx;
-
-static int add_policy(const cJSON *obj, void *ud)
-{
-    pol_ctx *pc = ud;
-    policy *p = NULL;
-    snug_err err;
-
-    snug_err_clear(&err);
-    if (policy_parse(obj, &p, &err) != SNUG_OK) {
-        snug_log(LOG_WARN, "operator", "SizingPolicy refused, its workloads fall to the next",
-                 "error", err.msg, NULL);
-        return 0;
-    }
-    if (policy_set_add(pc->set, p) != SNUG_OK) {
-        policy_free(p);
-        pc->st = SNUG_ERR_NOMEM;
-        return 1;
-    }
-    return 0;
-}
-
-snug_status op_sync_policies(op *p, snug_err *err)
-{
-    pol_ctx pc = {policy_set_new(), SNUG_OK};
-
-    if (pc.set == NULL)
-        return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-    kube_informer_foreach(p->policies, add_policy, &pc);
-    if (pc.st != SNUG_OK) {
-        policy_set_free(pc.set);
-        return snug_err_set(err, pc.st, "policies: out of memory");
-    }
-    policy_set_free(p->pols);
-    p->pols = pc.set;
-    return SNUG_OK;
-}
 
 /* ---- workloads ----------------------------------------------------------------- */
 
@@ -395,16 +351,20 @@ static int64_t pod_memory_limit(const cJSON *pod, const char *name)
     return RES_UNSET;
 }
 
-static bool oom_known(const rec_state *s, double t)
+void op_oom_known(const rec_state *s, double t, double cutoff, bool *before, bool *fed)
 {
     const rec_oom *ooms;
     size_t i, n = rec_state_ooms(s, &ooms);
 
+    *before = *fed = false;
     for (i = 0; i < n; i++) {
-        if (fabs(ooms[i].t - t) < OOM_SAME_S)
-            return true;
+        if (fabs(ooms[i].t - t) >= OP_OOM_SAME_S)
+            continue;
+        if (ooms[i].t <= cutoff)
+            *before = true;
+        else
+            *fed = true;
     }
-    return false;
 }
 
 static void queue_oom(op *p, const workload *w, const char *container, int64_t limit)
@@ -421,36 +381,67 @@ static void queue_oom(op *p, const workload *w, const char *container, int64_t l
     p->ooms = o;
 }
 
-/* One container status: an OOM kill not yet known goes into the state. */
-static void pod_container_oom(op *p, const cJSON *pod, workload *w, const cJSON *cs)
+typedef struct oom_ctx {
+    op *p;
+    strmap *seen; /* this pass's p->oom_seen */
+} oom_ctx;
+
+/* Whether the kill ns/pod/container at `at` was handled by an earlier pass
+ * of this process; remembered for the next pass either way. */
+static bool oom_handled(oom_ctx *x, const char *ns, const char *pod, const char *container,
+                        const char *at)
+{
+    char key[4 * WORKLOAD_NAME_MAX];
+    int n = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s", ns, pod, container, at);
+    bool handled;
+
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return false;
+    handled = x->p->oom_seen != NULL && strmap_get(x->p->oom_seen, key) != NULL;
+    if (x->seen != NULL)
+        strmap_put(x->seen, key, x->seen); /* NOMEM: the kill is only looked at again */
+    return handled;
+}
+
+/* One container status: an OOM kill not handled yet is queued for its
+ * Event, and goes into the state unless this pass's Prometheus read brought
+ * it already (cAdvisor's counter: the same kill). */
+static void pod_container_oom(oom_ctx *x, const cJSON *pod, workload *w, const cJSON *cs)
 {
     const cJSON *term = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cs, "lastState"), "terminated");
     const char *reason = kube_json_str(term, "reason"), *at = kube_json_str(term, "finishedAt");
     const char *name = kube_json_str(cs, "name");
     wl_container *c;
-    int64_t t;
-    int64_t limit;
+    bool before, fed;
+    int64_t t, limit;
 
     if (reason == NULL || strcmp(reason, "OOMKilled") != 0 || name == NULL)
         return;
     if (at == NULL || rfc3339_parse(at, &t, NULL) != SNUG_OK)
         return;
-    c = workload_container(w, name, false);
-    if (c == NULL || c->state == NULL || oom_known(c->state, (double)t))
+    if (oom_handled(x, w->ns, kube_obj_name(pod), name, at))
         return;
+    c = workload_container(w, name, false);
+    if (c == NULL || c->state == NULL)
+        return;
+    op_oom_known(c->state, (double)t, x->p->prev_now, &before, &fed);
+    if (before)
+        return; /* an earlier pass or the checkpoint had it: its Event was made then */
     limit = pod_memory_limit(pod, name);
-    rec_state_add_oom(c->state, (double)t, limit);
-    c->oom_kills++;
+    if (!fed) {
+        rec_state_add_oom(c->state, (double)t, limit);
+        c->oom_kills++;
+    }
     if (limit != RES_UNSET)
         c->oom_limit_bytes = limit;
-    queue_oom(p, w, name, limit);
-    p->bumps++;
+    queue_oom(x->p, w, name, limit);
 }
 
 static int pod_ooms(const cJSON *pod, void *ud)
 {
-    op *p = ud;
+    oom_ctx *x = ud;
+    op *p = x->p;
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(pod, "status"), *cs;
     workload_ref ref;
     workload *w;
@@ -460,16 +451,22 @@ static int pod_ooms(const cJSON *pod, void *ud)
         workload_from_pod(pod, job_owner, p, &ref, &err) != SNUG_OK)
         return 0;
     find_workload(p, kube_obj_namespace(pod), ref.kind, ref.name, &w);
-    if (w == NULL || w->pol == NULL)
+    /* a held workload's kills wait until its policy is back */
+    if (w == NULL || w->pol == NULL || op_held(p, w) || kube_obj_name(pod) == NULL)
         return 0;
     cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(status, "containerStatuses"))
     {
-        pod_container_oom(p, pod, w, cs);
+        pod_container_oom(x, pod, w, cs);
     }
     return 0;
 }
 
 void op_sync_pod_ooms(op *p)
 {
-    kube_informer_foreach(p->pods, pod_ooms, p);
+    oom_ctx x = {p, strmap_new(NULL)};
+
+    kube_informer_foreach(p->pods, pod_ooms, &x);
+    /* kills no Pod shows any more are forgotten */
+    strmap_free(p->oom_seen);
+    p->oom_seen = x.seen;
 }

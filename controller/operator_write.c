@@ -408,12 +408,16 @@ static void ooms_free(op *p)
 
 /* ---- one workload ---------------------------------------------------------------- */
 
+/* Apply the main object when it differs, then the status when it moved
+ * (or force_status); *status_written says whether the status was. */
 static snug_status write_objects(op *p, const workload *w, const char *name, cJSON *desired,
-                                 const cJSON *existing, bool force_status, snug_err *err)
+                                 const cJSON *existing, bool force_status, bool *status_written,
+                                 snug_err *err)
 {
     cJSON *main = NULL, *status = NULL, *created = NULL;
     snug_status st = SNUG_OK;
 
+    *status_written = false;
     if (existing == NULL || main_differs(w, existing)) {
         main = main_object(w, desired);
         st = main ? apply(p, w->ns, name, main, NULL, existing ? NULL : &created, err)
@@ -431,6 +435,7 @@ static snug_status write_objects(op *p, const workload *w, const char *name, cJS
                     : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
         if (st == SNUG_OK)
             p->written++;
+        *status_written = st == SNUG_OK && op_may_write(p);
     } else if (st == SNUG_OK) {
         p->unchanged++;
     }
@@ -465,6 +470,41 @@ static void add_sizing(op *p, const wl_container *const *cs, const rec_result *r
     }
 }
 
+/* Whether memory went up from `old` (RES_UNSET: none) to `now`. */
+static bool mem_raised(int64_t old, int64_t now)
+{
+    return now != RES_UNSET && now > 0 && (old == RES_UNSET || now > old);
+}
+
+/* OOM bumps a status write applied: containers whose memory the recommender
+ * raised for an OOM kill (REC_OOM_BUMP) and whose written target (or limit,
+ * when there is no target: an HPA on memory, a VPA) is above what the
+ * Recommendation held, whichever source reported the kill (Pod status,
+ * cAdvisor's counter, kube-state-metrics). A bump already written is not
+ * counted again: later passes (or a restarted controller) find it there. */
+static size_t oom_bumps(const cJSON *existing, const rec_result *res, const wl_container *const *cs,
+                        size_t n)
+{
+    recommendation *old = NULL;
+    size_t i, bumps = 0;
+
+    if (existing != NULL && recommendation_parse(existing, NULL, &old, NULL) != SNUG_OK)
+        old = NULL;
+    for (i = 0; i < n; i++) {
+        const rec_container *was = old ? recommendation_container(old, cs[i]->name) : NULL;
+        int64_t t0 = was ? was->target.mem_bytes : RES_UNSET;
+        int64_t l0 = was ? was->limits.mem_bytes : RES_UNSET;
+
+        if (!(res[i].flags & REC_OOM_BUMP))
+            continue;
+        if (res[i].c.target.mem_bytes != RES_UNSET ? mem_raised(t0, res[i].c.target.mem_bytes)
+                                                   : mem_raised(l0, res[i].c.limits.mem_bytes))
+            bumps++;
+    }
+    recommendation_free(old);
+    return bumps;
+}
+
 static snug_status write_one(op *p, workload *w, double now, snug_err *err)
 {
     rec_result res[WL_MAX_CONTAINERS];
@@ -472,6 +512,7 @@ static snug_status write_one(op *p, workload *w, double now, snug_err *err)
     char name[WORKLOAD_NAME_MAX + 64], ts[40];
     cJSON *desired = NULL, *existing = NULL;
     size_t n = 0;
+    bool written = false;
     snug_status st = recommend_workload(w, now, res, cs, &n, err);
 
     if (st != SNUG_OK || n == 0)
@@ -485,7 +526,9 @@ static snug_status write_one(op *p, workload *w, double now, snug_err *err)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     autoscaler_conditions(w, cJSON_GetObjectItemCaseSensitive(desired, "status"), ts);
     existing = kube_informer_get(p->recs, w->ns, name);
-    st = write_objects(p, w, name, desired, existing, has_oom(p, w), err);
+    st = write_objects(p, w, name, desired, existing, has_oom(p, w), &written, err);
+    if (st == SNUG_OK && written)
+        p->bumps += oom_bumps(existing, res, cs, n);
     if (st == SNUG_OK && has_oom(p, w))
         oom_events(p, w, existing ? existing : desired, existing, cs, res, n);
     cJSON_Delete(desired);
@@ -534,6 +577,8 @@ typedef struct stale_ctx {
     size_t n, cap;
 } stale_ctx;
 
+/* Covered by a policy, or held (its policy is refused now: see
+ * op_hold_refused) */
 static bool covered(op *p, const char *ns, const char *kind, const char *name)
 {
     const workload *w = kind && name ? wlset_find(p->set, ns, kind, name) : NULL;
@@ -541,7 +586,8 @@ static bool covered(op *p, const char *ns, const char *kind, const char *name)
     return w != NULL && !w->gone && w->pol != NULL && !w->opted_out;
 }
 
-/* Ours (our label) and its workload is gone or no longer covered. */
+/* Ours (our label) and its workload is gone or no longer covered (nor
+ * held). */
 static int find_stale(const cJSON *obj, void *ud)
 {
     stale_ctx *c = ud;
@@ -603,7 +649,8 @@ snug_status op_write_all(op *p, double now, snug_err *err)
         workload *w = p->set->items[i];
         snug_err werr;
 
-        if (w->gone || w->pol == NULL || w->opted_out)
+        /* held: made by a policy refused now; neither written nor deleted */
+        if (w->gone || w->pol == NULL || w->opted_out || op_held(p, w))
             continue;
         snug_err_clear(&werr);
         st = p->prom_down ? write_prom_down(p, w, &werr) : write_one(p, w, now, &werr);

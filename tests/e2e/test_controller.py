@@ -12,8 +12,11 @@ Prometheus stopped keeps the values with PrometheusUnavailable, started
 again recovers; a SIGKILLed controller restarts from its checkpoints with a
 bounded number of queries; a standby takes over from a killed leader within
 the lease duration, and a frozen leader that lost its lease writes nothing
-more; a deleted Deployment's Recommendation goes. Tolerances as in
-test_recommend.py."""
+more; a deleted Deployment's Recommendation goes; a SizingPolicy the API
+server takes but the controller refuses is logged, gets an Event and holds
+its Recommendations unchanged (another policy takes its workloads; fixed,
+it takes them back). OOM bumps are counted once each, whatever reported the
+kill. Tolerances as in test_recommend.py."""
 
 import base64
 import http.server
@@ -261,6 +264,10 @@ def test_recommendations_appear(env):
     assert c.metric("snug_controller_leader") == 1
     assert c.metric("snug_controller_passes_total", result="ok") >= 1
     assert c.metric("snug_controller_workloads") >= 3
+    # api's kill, known from cAdvisor's counter in Prometheus, raised its
+    # memory: one bump, counted when written (db and web had none)
+    assert c.metric("snug_controller_oom_bumps_total") == 1
+    assert c.metric("snug_controller_policies_refused") == 0
     # cluster-wide sizing: requests now (web 100m, api 500m, db 50m) vs targets
     wait(env, lambda: c.metric("snug_controller_requested", resource="cpu"), "sizing gauges")
     assert abs(c.metric("snug_controller_requested", resource="cpu") - 0.65) < 1e-6
@@ -277,6 +284,8 @@ def test_nothing_rewritten_while_nothing_moves(env):
     after = {n: i["metadata"]["resourceVersion"] for n, i in recs(env).items()}
     assert before == after, "Recommendations rewritten with nothing changed"
     assert c.metric("snug_controller_recommendations_unchanged_total") >= 3
+    # a bump is counted when it is written, not at every pass that keeps it
+    assert c.metric("snug_controller_oom_bumps_total") == 1
 
 
 def test_hand_edit_is_overwritten(env):
@@ -319,7 +328,16 @@ def test_oom_kill_in_pod_status_bumps_memory(env):
 
     ev = wait(env, event, "an OOMKilled Event on the Recommendation")
     assert "128Mi" in ev[0]["note"] and "->" in ev[0]["note"], ev[0]
-    assert env["leader"].metric("snug_controller_oom_bumps_total") >= 1
+    c = env["leader"]
+    wait(env, lambda: c.metric("snug_controller_oom_bumps_total") == 2,
+         "db's bump counted (api's was the first)", timeout=30)
+    # the Pod keeps showing the kill: later passes neither count it again
+    # nor make another Event
+    passes = c.metric("snug_controller_passes_total", result="ok")
+    wait(env, lambda: c.metric("snug_controller_passes_total", result="ok") >= passes + 3,
+         "three more passes")
+    assert c.metric("snug_controller_oom_bumps_total") == 2
+    assert len(event()) == 1, event()
 
 
 def test_hpa_on_cpu_leaves_the_cpu_request_alone(env):
@@ -423,6 +441,8 @@ def test_restart_from_checkpoints(env):
     # the gap since the checkpoint is one batch, not the whole window again
     queries = c2.metric("snug_controller_prometheus_queries_total")
     assert queries <= 40, queries
+    # the bumps are in the Recommendations already: not counted again
+    assert c2.metric("snug_controller_oom_bumps_total") == 0
     after = {n: [x.get("target") for x in i["status"]["containers"]]
              for n, i in recs(env).items()}
     assert after == before
@@ -462,6 +482,95 @@ def test_deleted_deployment_loses_its_recommendation(env):
     env["cluster"].kubectl("delete", "deployment", "api", "-n", env["ns"])
     wait(env, lambda: "deployment-api" not in recs(env), "deployment-api deleted")
     assert "deployment-web" in recs(env)
+
+
+FALLBACK = """
+apiVersion: snug.dev/v1alpha1
+kind: SizingPolicy
+metadata: {name: %(name)s}
+spec:
+  priority: 1
+  namespaceSelector: {matchLabels: {snug-e2e-ctl: "%(ns)s"}}
+  mode: Audit
+"""
+
+
+def test_refused_policy_holds_its_recommendations(env):
+    """A SizingPolicy the API server takes (its schema cannot compare two
+    durations) but the controller's parser refuses: a log line and a
+    Warning Event name it and the parser's error, a gauge counts it, and the
+    Recommendations it made are held as they are (not rewritten, not
+    deleted), their history still checkpointed. Another policy that covers
+    the namespace takes the workloads, as the webhook's choice does; the
+    fixed policy takes them back."""
+    cluster, ns, c = env["cluster"], env["ns"], env["leader"]
+    mine = {"deployment-web", "statefulset-db"}
+    before = {n: i["metadata"]["resourceVersion"] for n, i in recs(env).items()}
+    assert mine <= set(before), before
+    cluster.kubectl("patch", "sizingpolicy", ns, "--type=merge",
+                    "-p", '{"spec":{"recommender":{"minHistory":"3d"}}}')
+
+    def logged():
+        return [r for r in c.records() if r.get("msg", "").startswith("SizingPolicy refused")
+                and r.get("policy") == ns]
+
+    line = wait(env, logged, "the refusal logged")[0]
+    saves = sum(r.get("msg") == "checkpoint saved" for r in c.records())
+    assert line["level"] == "warn", line
+    assert "minHistory: 3d is longer than window 2d" in line["error"], line
+
+    def events():
+        items = cluster.get_json("events.events.k8s.io", "-n", "default")["items"]
+        return [e for e in items if e.get("reason") == "PolicyRefused"
+                and e["regarding"].get("kind") == "SizingPolicy"
+                and e["regarding"].get("name") == ns]
+
+    ev = wait(env, events, "a PolicyRefused Event on the SizingPolicy")[0]
+    assert ev["type"] == "Warning" and "minHistory" in ev["note"], ev
+    assert "kept unchanged" in ev["note"], ev
+    wait(env, lambda: c.metric("snug_controller_policies_refused") == 1
+         and c.metric("snug_controller_recommendations_held") == len(mine),
+         "policies_refused 1, recommendations_held 2", timeout=30)
+    # held for several passes and a checkpoint: untouched, their state kept
+    passes = c.metric("snug_controller_passes_total", result="ok")
+    wait(env, lambda: c.metric("snug_controller_passes_total", result="ok") >= passes + 3
+         and sum(r.get("msg") == "checkpoint saved" for r in c.records()) > saves,
+         "three more passes and a checkpoint", timeout=60)
+    after = {n: i["metadata"]["resourceVersion"] for n, i in recs(env).items()}
+    assert after == before, "held Recommendations rewritten or deleted"
+    cms = cluster.get_json("configmap", "-n", SYSTEM_NS,
+                           "-l", "snug.dev/checkpoint-namespace=" + ns)["items"]
+    keys = set().union(*(set(cm.get("data", {})) for cm in cms))
+    assert {"deployment.web.app", "statefulset.db.db"} <= keys, keys
+    # said once, not at every pass
+    assert len(logged()) == 1 and len(events()) == 1, (logged(), events())
+    assert c.proc.poll() is None and c.get("/healthz")[0] == 200
+
+    # a policy that covers them too: they fall to it, as in the webhook
+    fallback = ns + "-fallback"
+    cluster.apply(FALLBACK % {"name": fallback, "ns": ns})
+    try:
+        def made_by(name):
+            r = recs(env)
+            return all(r.get(n, {}).get("status", {}).get("policy") == name for n in mine)
+
+        wait(env, lambda: made_by(fallback), "the workloads fall to the fallback policy")
+        wait(env, lambda: c.metric("snug_controller_recommendations_held") == 0,
+             "nothing held", timeout=30)
+        # fixed: it is back, and takes them back
+        cluster.kubectl("patch", "sizingpolicy", ns, "--type=merge",
+                        "-p", '{"spec":{"recommender":{"minHistory":"1d"}}}')
+        wait(env, lambda: made_by(ns), "the fixed policy takes them back")
+        wait(env, lambda: c.metric("snug_controller_policies_refused") == 0,
+             "policies_refused 0", timeout=30)
+        assert any(r.get("msg") == "SizingPolicy accepted again" and r.get("policy") == ns
+                   for r in c.records())
+    finally:
+        cluster.kubectl("patch", "sizingpolicy", ns, "--type=merge",
+                        "-p", '{"spec":{"recommender":{"minHistory":"1d"}}}')
+        cluster.kubectl("delete", "sizingpolicy", fallback, "--wait=false", check=False)
+    time.sleep(INTERVAL * 2)
+    assert mine <= set(recs(env))
 
 
 def test_sigterm_checkpoints_releases_and_exits(env):

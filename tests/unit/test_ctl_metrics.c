@@ -88,6 +88,8 @@ static void test_families_registered(void)
         {P "recommendations_unchanged_total", "counter"},
         {P "recommendations_deleted_total", "counter"},
         {P "oom_bumps_total", "counter"},
+        {P "policies_refused", "gauge"},
+        {P "recommendations_held", "gauge"},
         {P "checkpoint_age_seconds", "gauge"},
         {P "last_pass_timestamp_seconds", "gauge"},
         {P "leader", "gauge"},
@@ -111,6 +113,8 @@ static void test_families_registered(void)
         P "leader",
         P "last_pass_timestamp_seconds",
         P "oom_bumps_total",
+        P "policies_refused",
+        P "recommendations_held",
     };
     metrics_registry *r = metrics_registry_new(0);
     ctl_metrics *m = new_or_fail(r);
@@ -155,6 +159,7 @@ static void test_new_failures(void)
     ctl_metrics_tracked(NULL, 1, 1, 1);
     ctl_metrics_writes(NULL, 1, 1, 1);
     ctl_metrics_oom_bumps(NULL, 1);
+    ctl_metrics_policies(NULL, 1, 1);
     ctl_metrics_checkpoint(NULL, 1);
     ctl_metrics_leader(NULL, true);
     ctl_metrics_last_pass(NULL, 1);
@@ -275,6 +280,7 @@ static void test_gauges_and_counters(void)
     ctl_metrics_oom_bumps(m, 1);
     ctl_metrics_leader(m, true);
     ctl_metrics_last_pass(m, 1796000000.5);
+    ctl_metrics_policies(m, 2, 5);
     text = render(r);
     T_CASE("first values");
     CHECK(sample(text, P "workloads") == 120);
@@ -285,19 +291,33 @@ static void test_gauges_and_counters(void)
     CHECK(sample(text, P "recommendations_deleted_total") == 2);
     CHECK(sample(text, P "oom_bumps_total") == 3);
     CHECK(sample(text, P "leader") == 1);
+    CHECK(sample(text, P "policies_refused") == 2);
+    CHECK(sample(text, P "recommendations_held") == 5);
     CHECK_STR_CONTAINS(text, "\n" P "last_pass_timestamp_seconds 1796000000.5\n");
     free(text);
     T_CASE("gauges follow, down too");
     ctl_metrics_tracked(m, 3, 4, 0);
     ctl_metrics_leader(m, false);
+    ctl_metrics_policies(m, 0, 0);
     text = render(r);
     CHECK(sample(text, P "workloads") == 3);
     CHECK(sample(text, P "containers") == 4);
     CHECK(sample(text, P "state_bytes") == 0);
     CHECK(sample(text, P "leader") == 0);
+    CHECK(sample(text, P "policies_refused") == 0);
+    CHECK(sample(text, P "recommendations_held") == 0);
     free(text);
     T_CASE("sizing: requested vs recommended by resource");
     ctl_metrics_sizing(m, 12.5, 4.25, 64.0 * (1 << 30), 20.0 * (1 << 30));
+    text = render(r);
+    T_CASE("sizing from millicores: 593m reads 0.593");
+    ctl_metrics_sizing(m, 593 / 1000.0, 650 / 1000.0, 1, 2);
+    free(text);
+    text = render(r);
+    CHECK_STR_CONTAINS(text, "\n" P "requested{resource=\"cpu\"} 0.593\n");
+    CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"cpu\"} 0.65\n");
+    ctl_metrics_sizing(m, 12.5, 4.25, 64.0 * (1 << 30), 20.0 * (1 << 30));
+    free(text);
     text = render(r);
     CHECK_STR_CONTAINS(text, "\n" P "requested{resource=\"cpu\"} 12.5\n");
     CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"cpu\"} 4.25\n");
