@@ -16,7 +16,10 @@ PrometheusRule on stand-in CRDs, Prometheus credentials; then cert-manager,
 its objects on stand-in CRDs too) and `helm uninstall`, after which nothing
 of the release is left but the CRDs. Each test has its own release and
 namespace. There is no kubelet: Pods stay Pending, so objects are checked,
-not running Pods.
+not running Pods; the components' own objects (the webhook's CA Secret, the
+controller's Lease and checkpoints) come from the binaries run out of
+cluster as their ServiceAccounts with the args the chart gives their Pods,
+and must go with the release too (owner references, garbage collector).
 
 helm is scripts/helm.sh's (built once from the Go module proxy, cached).
 """
@@ -439,7 +442,8 @@ def test_template_custom_values(helm):
                               "--log-level=debug", "--no-watch-jobs", "--threads=2",
                               "--shutdown-timeout=10s"]
     assert c["args"] == ["--prometheus=$(PROMETHEUS_URL)", "--no-leader-elect",
-                         "--owner-deployment=snug-controller", "--metrics-listen=:18080", "--log-level=warn", "--interval=5m"]
+                         "--owner-deployment=snug-controller", "--metrics-listen=:18080",
+                         "--log-level=warn", "--interval=5m"]
     wd = objs[("Deployment", "snug-webhook")]
     pod = wd["spec"]["template"]["spec"]
     assert wd["spec"]["replicas"] == 3
@@ -954,21 +958,22 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
     env = dict(os.environ, POD_NAMESPACE=ns, POD_NAME="ctl-0")
 
     def webhook(owned, run):
-        cmd = [str(snug_build / "snug-webhook"), "serve"] + pod_args(cluster, ns, rel + "-webhook", {
-            "--in-cluster": ["--kubeconfig", str(wsa)], "$(POD_NAMESPACE)": ns,
-            "--listen": ["--listen", "127.0.0.1:%d" % prometheus.free_port()],
-            "--metrics-listen": ["--metrics-listen", "off"],
-            # an older snug: the configuration is neither written nor an owner
-            "--webhook-config": None if not owned else ["--webhook-config=" + rel]})
+        cmd = [str(snug_build / "snug-webhook"), "serve"] + pod_args(
+            cluster, ns, rel + "-webhook", {
+                "--in-cluster": ["--kubeconfig", str(wsa)], "$(POD_NAMESPACE)": ns,
+                "--listen": ["--listen", "127.0.0.1:%d" % prometheus.free_port()],
+                "--metrics-listen": ["--metrics-listen", "off"],
+                # an older snug: the configuration is neither written nor an owner
+                "--webhook-config": None if not owned else ["--webhook-config=" + rel]})
         return Proc(cmd, tmp_path / ("webhook-%s.log" % run), env)
 
-    def controller(owned, run):
+    def controller(owned, run, owner=None):
         cmd = [str(snug_build / "snug-controller"), "run"] + pod_args(
             cluster, ns, rel + "-controller", {
                 "$(PROMETHEUS_URL)": prom.url, "$(POD_NAMESPACE)": ns,
                 "--metrics-listen": ["--metrics-listen", "127.0.0.1:%d" % prometheus.free_port()],
-                "--owner-deployment": None if not owned else ["--owner-deployment=%s-controller"
-                                                              % rel]}) + [
+                "--owner-deployment": None if not owned else [
+                    "--owner-deployment=" + (owner or rel + "-controller")]}) + [
             "--kubeconfig", str(csa), "--namespace", wl_ns, "--interval", "2s",
             "--checkpoint-interval", "10s", "--identity", "ctl-0"]
         return Proc(cmd, tmp_path / ("controller-%s.log" % run), env)
@@ -1023,6 +1028,10 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
         # made anew: the Secret was created with its owner, not given it after
         adopted = "the CA Secret is owned by the webhook configuration" in w.log()
         assert adopted == (phase == "adopted"), w.log()[-3000:]
+    # an owner that is not there: the controller says so and does not start
+    bad = controller(True, "no-owner", owner="nope")
+    assert bad.proc.wait(timeout=60) == 1, bad.log()[-3000:]
+    assert "--owner-deployment nope: Deployment %s/nope: " % ns in bad.log(), bad.log()[-3000:]
     # the references carry what the collector needs, and nothing that would
     # need more rights (blockOwnerDeletion: update on the owner's finalizers)
     (ref,) = cluster.get_json("lease", lease, "-n", ns)["metadata"]["ownerReferences"]
