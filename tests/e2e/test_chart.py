@@ -942,9 +942,9 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
     webhook its CA Secret, the controller its Lease and checkpoint
     ConfigMaps. Each names an owner Helm deletes (the webhook configuration,
     the controller's Deployment), also when it was made by a run without
-    owners first (an upgrade from an older snug); after helm uninstall the
-    garbage collector deletes them, and nothing is left of the release but
-    the CRDs."""
+    owners first (an upgrade from an older snug); helm upgrade to other
+    values keeps the owners; after helm uninstall the garbage collector
+    deletes them, and nothing is left of the release but the CRDs."""
     cluster, ns, rel = release.cluster, release.ns, release.name
     wl_ns, prom = workloads
     cluster.kubectl("create", "namespace", ns)
@@ -1040,6 +1040,15 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
     (ref,) = cluster.get_json("secret", secret, "-n", ns)["metadata"]["ownerReferences"]
     assert ref == {"apiVersion": "admissionregistration.k8s.io/v1",
                    "kind": "MutatingWebhookConfiguration", "name": rel, "uid": mwc_uid}
+
+    # helm upgrade to other values patches the owners in place (same uids):
+    # the programs' objects stay owned, also those the new values no longer use
+    release.upgrade(sets=["controller.leaderElection=false", "controller.replicas=1",
+                          "webhook.timeoutSeconds=5"])
+    assert cluster.get_json("deployment", rel + "-controller", "-n",
+                            ns)["metadata"]["uid"] == dep_uid
+    assert cluster.get_json("mutatingwebhookconfiguration", rel)["metadata"]["uid"] == mwc_uid
+    assert owners(cluster.get_json("lease", lease, "-n", ns)) == dep_owner
 
     release.helm_run("uninstall", rel, "--wait", "--timeout", "120s")
 
