@@ -1,5 +1,18 @@
-/* Unit tests for the pure parts of kube_owner: an owner from an object,
- * which namespaces it may own, and ownerReferences read and written. */
+/* Unit tests for kube_owner: an owner from an object, which namespaces it
+ * may own, ownerReferences read and written; then kube_owner_adopt() and
+ * kube_lease_adopt() against a scripted HTTP server on 127.0.0.1 (one
+ * connection at a time, each answered by the next line of its script):
+ * the PUT only when the reference is missing, a conflict read again, a
+ * missing Lease created owned, a create lost to another candidate adopted. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kube/kube_config.h"
+#include "kube/kube_lease.h"
 #include "kube/kube_owner.h"
 #include "test.h"
 
@@ -157,11 +170,303 @@ static void test_is_on(void)
     cJSON_Delete(obj);
 }
 
+/* ---- the scripted server ---------------------------------------------------------- */
+
+#define SCRIPT_MAX 16
+
+typedef struct answer {
+    int code;
+    const char *body;
+} answer;
+
+typedef struct script_server {
+    int fd, port, stop;
+    pthread_t thread;
+    const answer *answers; /* one per request, in order */
+    size_t n_answers;
+    size_t n; /* requests served */
+    char method[SCRIPT_MAX][8];
+    char path[SCRIPT_MAX][256];
+    char *body[SCRIPT_MAX];
+} script_server;
+
+static void send_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
+
+        if (k <= 0)
+            return;
+        p += k;
+        len -= (size_t)k;
+    }
+}
+
+/* Read one request's head and Content-Length body into buf (NUL-ended);
+ * the offset of the body, or -1. */
+static long read_request(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    char *end = NULL, *cl;
+    long head, body = 0;
+
+    while (end == NULL && len + 1 < cap) {
+        ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
+
+        if (k <= 0)
+            return -1;
+        len += (size_t)k;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    if (end == NULL)
+        return -1;
+    head = end + 4 - buf;
+    cl = strcasestr(buf, "Content-Length:");
+    if (cl != NULL && cl < end)
+        body = strtol(cl + 15, NULL, 10);
+    while ((long)len < head + body && len + 1 < cap) {
+        ssize_t k = recv(fd, buf + len, cap - 1 - len, 0);
+
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        buf[len] = '\0';
+    }
+    return head;
+}
+
+static void serve_one(script_server *srv, int fd)
+{
+    static char buf[1 << 16];
+    char head[256];
+    long body = read_request(fd, buf, sizeof(buf));
+    const answer *a;
+
+    if (body < 0)
+        return;
+    if (srv->n < SCRIPT_MAX) {
+        sscanf(buf, "%7s %255s", srv->method[srv->n], srv->path[srv->n]);
+        srv->body[srv->n] = strdup(buf + body);
+    }
+    a = srv->n < srv->n_answers ? &srv->answers[srv->n] : NULL;
+    srv->n++;
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+             "Connection: close\r\n\r\n",
+             a ? a->code : 500, a ? strlen(a->body) : 2);
+    send_all(fd, head, strlen(head));
+    send_all(fd, a ? a->body : "{}", a ? strlen(a->body) : 2);
+}
+
+static void *server_main(void *p)
+{
+    script_server *srv = p;
+
+    while (!__atomic_load_n(&srv->stop, __ATOMIC_ACQUIRE)) {
+        struct pollfd pfd = {srv->fd, POLLIN, 0};
+        int fd;
+
+        if (poll(&pfd, 1, 20) <= 0)
+            continue;
+        fd = accept(srv->fd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        serve_one(srv, fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+static void server_start(script_server *srv, const answer *answers, size_t n)
+{
+    struct sockaddr_in addr;
+    socklen_t alen = sizeof(addr);
+
+    memset(srv, 0, sizeof(*srv));
+    srv->answers = answers;
+    srv->n_answers = n;
+    srv->fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_INT_EQ(bind(srv->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    CHECK_INT_EQ(listen(srv->fd, 16), 0);
+    getsockname(srv->fd, (struct sockaddr *)&addr, &alen);
+    srv->port = ntohs(addr.sin_port);
+    pthread_create(&srv->thread, NULL, server_main, srv);
+}
+
+static void server_stop(script_server *srv)
+{
+    size_t i;
+
+    __atomic_store_n(&srv->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(srv->thread, NULL);
+    close(srv->fd);
+    for (i = 0; i < SCRIPT_MAX; i++)
+        free(srv->body[i]);
+}
+
+static kube_client *client_for(const script_server *srv)
+{
+    char doc_text[512];
+    cJSON *doc;
+    kube_config *cfg = NULL;
+    kube_client *c = NULL;
+    snug_err err;
+
+    snprintf(doc_text, sizeof(doc_text),
+             "{\"current-context\":\"t\",\"contexts\":[{\"name\":\"t\",\"context\":{"
+             "\"cluster\":\"c\",\"user\":\"u\"}}],\"clusters\":[{\"name\":\"c\","
+             "\"cluster\":{\"server\":\"http://127.0.0.1:%d\"}}],\"users\":[{\"name\":"
+             "\"u\",\"user\":{\"token\":\"t\"}}]}",
+             srv->port);
+    doc = cJSON_Parse(doc_text);
+    CHECK_INT_EQ(kube_config_from_doc(doc, "/nonexistent", NULL, "test", &cfg, &err), SNUG_OK);
+    cJSON_Delete(doc);
+    if (cfg != NULL)
+        CHECK_INT_EQ(kube_client_new(cfg, NULL, &c, &err), SNUG_OK);
+    kube_config_free(cfg);
+    return c;
+}
+
+/* ---- adopt ------------------------------------------------------------------------- */
+
+#define CM_BARE "{\"metadata\":{\"name\":\"cm\",\"namespace\":\"ns\",\"resourceVersion\":\"%s\"}}"
+#define CM_OWNED                                                                                   \
+    "{\"metadata\":{\"name\":\"cm\",\"namespace\":\"ns\",\"resourceVersion\":\"9\","               \
+    "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":"           \
+    "\"ctl\",\"uid\":\"u-1\"}]}}"
+#define CONFLICT                                                                                   \
+    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,"            \
+    "\"message\":\"the object has been modified\"}"
+#define NOT_FOUND                                                                                  \
+    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\",\"code\":404,"            \
+    "\"message\":\"not found\"}"
+#define EXISTS                                                                                     \
+    "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"AlreadyExists\","                    \
+    "\"code\":409,\"message\":\"already exists\"}"
+
+static const kube_resource cms = {"", "v1", "configmaps"};
+
+static void test_adopt(void)
+{
+    char bare1[256], bare2[256];
+    answer conflict_then_ok[4], owned[1], missing[1], always_conflict[10];
+    kube_owner o = {"apps/v1", "Deployment", "ctl", "u-1", "ns"};
+    kube_owner elsewhere = {"apps/v1", "Deployment", "ctl", "u-1", "other"};
+    script_server srv;
+    kube_client *c;
+    cJSON *out = NULL;
+    snug_err err;
+    size_t i;
+
+    snprintf(bare1, sizeof(bare1), CM_BARE, "1");
+    snprintf(bare2, sizeof(bare2), CM_BARE, "2");
+    conflict_then_ok[0] = (answer){200, bare1};
+    conflict_then_ok[1] = (answer){409, CONFLICT};
+    conflict_then_ok[2] = (answer){200, bare2};
+    conflict_then_ok[3] = (answer){200, CM_OWNED};
+    T_CASE("a conflict: read again, then written");
+    server_start(&srv, conflict_then_ok, 4);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_owner_adopt(c, &cms, "ns", "cm", &o, "snug-test", &out, &err), SNUG_OK);
+    CHECK_INT_EQ(srv.n, 4);
+    CHECK_STR_EQ(srv.method[1], "PUT");
+    CHECK_STR_EQ(srv.method[3], "PUT");
+    CHECK_STR_CONTAINS(srv.path[3], "/api/v1/namespaces/ns/configmaps/cm?fieldManager=snug-test");
+    CHECK_STR_CONTAINS(srv.body[3], "\"resourceVersion\":\"2\"");
+    CHECK_STR_CONTAINS(srv.body[3], "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+                                    "\"kind\":\"Deployment\",\"name\":\"ctl\",\"uid\":\"u-1\"}]");
+    CHECK(out != NULL && kube_owner_is_on(out, &o)); /* what the server stored */
+    cJSON_Delete(out);
+    kube_client_free(c);
+    server_stop(&srv);
+
+    T_CASE("already owned: no write");
+    owned[0] = (answer){200, CM_OWNED};
+    server_start(&srv, owned, 1);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_owner_adopt(c, &cms, "ns", "cm", &o, NULL, NULL, &err), SNUG_OK);
+    CHECK_INT_EQ(srv.n, 1);
+    kube_client_free(c);
+    server_stop(&srv);
+
+    T_CASE("no such object");
+    missing[0] = (answer){404, NOT_FOUND};
+    server_start(&srv, missing, 1);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_owner_adopt(c, &cms, "ns", "cm", &o, NULL, &out, &err), SNUG_ERR_NOT_FOUND);
+    CHECK(out == NULL);
+    CHECK_INT_EQ(srv.n, 1);
+    CHECK_INT_EQ(kube_owner_adopt(c, &cms, "ns", "cm", &elsewhere, NULL, NULL, &err),
+                 SNUG_ERR_INVALID); /* refused before any request */
+    CHECK_STR_CONTAINS(err.msg, "Deployment other/ctl cannot own an object of namespace ns");
+    CHECK_INT_EQ(srv.n, 1);
+    kube_client_free(c);
+    server_stop(&srv);
+
+    T_CASE("conflicts every time: given up after 5 tries");
+    for (i = 0; i < 10; i++)
+        always_conflict[i] = i % 2 ? (answer){409, CONFLICT} : (answer){200, bare1};
+    server_start(&srv, always_conflict, 10);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_owner_adopt(c, &cms, "ns", "cm", &o, NULL, NULL, &err), SNUG_ERR_CONFLICT);
+    CHECK_INT_EQ(srv.n, 10);
+    kube_client_free(c);
+    server_stop(&srv);
+}
+
+#define LEASE_BARE                                                                                 \
+    "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":"        \
+    "\"l\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":"          \
+    "\"pod-a\"}}"
+
+static void test_lease_adopt(void)
+{
+    const answer made[] = {{404, NOT_FOUND}, {201, LEASE_BARE}};
+    const answer lost_race[] = {
+        {404, NOT_FOUND}, {409, EXISTS}, {200, LEASE_BARE}, {200, LEASE_BARE}};
+    kube_owner o = {"apps/v1", "Deployment", "ctl", "u-1", "ns"};
+    kube_owner elsewhere = {"apps/v1", "Deployment", "ctl", "u-1", "other"};
+    script_server srv;
+    kube_client *c;
+    snug_err err;
+
+    T_CASE("missing: created owned, held by nobody");
+    server_start(&srv, made, 2);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &o, &err), SNUG_OK);
+    CHECK_INT_EQ(srv.n, 2);
+    CHECK_STR_EQ(srv.method[1], "POST");
+    CHECK_STR_CONTAINS(srv.path[1], "/apis/coordination.k8s.io/v1/namespaces/ns/leases");
+    CHECK_STR_CONTAINS(srv.body[1], "\"uid\":\"u-1\"");
+    CHECK_STR_CONTAINS(srv.body[1], "\"spec\":{}");
+    kube_client_free(c);
+    server_stop(&srv);
+
+    T_CASE("another candidate made it first: theirs adopted");
+    server_start(&srv, lost_race, 4);
+    c = client_for(&srv);
+    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &o, &err), SNUG_OK);
+    CHECK_INT_EQ(srv.n, 4);
+    CHECK_STR_EQ(srv.method[3], "PUT");
+    CHECK_STR_CONTAINS(srv.body[3], "\"holderIdentity\":\"pod-a\""); /* the record stays */
+    CHECK_STR_CONTAINS(srv.body[3], "\"uid\":\"u-1\"");
+    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &elsewhere, &err), SNUG_ERR_INVALID);
+    CHECK_INT_EQ(srv.n, 4);
+    kube_client_free(c);
+    server_stop(&srv);
+}
+
 int main(void)
 {
     RUN(test_from_object);
     RUN(test_fits);
     RUN(test_set_on);
     RUN(test_is_on);
+    RUN(test_adopt);
+    RUN(test_lease_adopt);
     return TEST_DONE();
 }
