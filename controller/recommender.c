@@ -3,25 +3,29 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/quantity.h"
 #include "controller/recommender.h"
 #include "controller/recommender_trend.h"
 
-#define DAY            86400.0
-#define MIB            1048576.0
-#define DEFAULT_WINDOW (7 * DAY)
-#define HORIZON_MAX    (7 * DAY)
-#define FULL_DAY       (20 * 3600.0) /* a day with this span of samples counts as whole */
-#define LOWER_PCT      0.5
-#define UPPER_PCT      0.99
-#define SATURATED      0.85  /* usage at this share of the limit is "at the limit" */
-#define CONF_SAMPLES   30.0  /* samples for full confidence from the count alone */
-#define FULL_CONF      0.9   /* history of this share of the window: full confidence */
-#define GAP_MASS       0.02  /* a lower level this close to the percentile ... */
-#define GAP_RATIO      1.5   /* ... and this many times below it is taken instead */
-#define GAP_STEP       0.005 /* the walk down the quantile curve */
+#define DAY             86400.0
+#define MIB             1048576.0
+#define DEFAULT_WINDOW  (7 * DAY)
+#define HORIZON_MAX     (7 * DAY)
+#define FULL_DAY        (20 * 3600.0) /* a day with this span of samples counts as whole */
+#define LOWER_PCT       0.5
+#define UPPER_PCT       0.99
+#define SATURATED       0.85  /* usage at this share of the limit is "at the limit" */
+#define CONF_SAMPLES    30.0  /* samples for full confidence from the count alone */
+#define FULL_CONF       0.9   /* history of this share of the window: full confidence */
+#define GAP_MASS        0.02  /* a lower level this close to the percentile ... */
+#define GAP_RATIO       1.5   /* ... and this many times below it is taken instead */
+#define GAP_STEP        0.005 /* the walk down the quantile curve */
+#define MEM_MARGIN_MIN  0.05  /* the least memory margin a steady week of peaks earns */
+#define MEM_SPREAD_K    2.0   /* margin per unit of spread of the daily peaks */
+#define MEM_SPREAD_DAYS 5     /* whole days of peaks needed to trust their spread */
 
 /* What the window holds, gathered from the daily records. */
 typedef struct wstats {
@@ -36,8 +40,10 @@ typedef struct wstats {
     size_t n_cd, n_md;
     int ooms;
     int64_t oom_limit; /* the highest known limit of an OOM kill; RES_UNSET */
-    /* what the targets come from: all Pods, or the newest template's */
+    /* what the targets come from: all Pods, or the newest template's
+     * (those Pods' first sample at gen_since) */
     bool gen;
+    double gen_since;
     const histogram *cpu_h;
     double use_cpu_max, use_mem_max;
 } wstats;
@@ -314,11 +320,60 @@ static double oom_floor(const rec_inputs *in, const wstats *w, double *at)
     return fmax(lim * in->params->oom_bump_ratio, lim + (double)in->params->oom_bump_min_bytes);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (n > 0); sorts v. */
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The memory margin. A peak taken over a window of days is a known level,
+ * not an estimate: the margin on top of it only has to cover a future day
+ * whose peak beats every day seen. That is likely large when the daily peaks
+ * varied and small when they all came close to the same level. So: with at
+ * least MEM_SPREAD_DAYS whole days at full confidence, the spread of the
+ * daily peaks above their median, s = max / median - 1, gives
+ * MEM_MARGIN_MIN + MEM_SPREAD_K x s; never more than the policy's
+ * safetyMargin (a short or ragged history gets all of it), never less than
+ * the smaller of the two. A growing series keeps the whole margin (the
+ * projection adds its own error), and after a rollout only the new
+ * template's days count. */
+static double mem_margin(const rec_inputs *in, const wstats *w, const rec_trend *tr, double conf)
+{
+    double m = in->params->safety_margin, r[REC_MAX_DAYS], hi = 0, med, s;
+    size_t n = 0;
+
+    if (w->n_md < MEM_SPREAD_DAYS || conf < 1 || m <= MEM_MARGIN_MIN)
+        return m;
+    if (tr->found)
+        return m; /* a projection adds its own error: the margin stays whole */
+    for (size_t i = 0; i < w->n_md; i++) {
+        double v = w->md_v[i];
+
+        if (!(v > 0) || (w->gen && w->md_t[i] - FULL_DAY / 2 < w->gen_since))
+            continue; /* sized from the new template: its days only */
+        r[n++] = v;
+        hi = v > hi ? v : hi;
+    }
+    if (n < MEM_SPREAD_DAYS)
+        return m;
+    med = median_of(r, n);
+    s = hi / med - 1;
+    return fmin(m, MEM_MARGIN_MIN + MEM_SPREAD_K * s);
+}
+
 /* Memory from the interval peaks, the trend and OOM kills (bytes). */
 static void mem_raw(const histogram *peaks, const rec_inputs *in, const wstats *w, double widen,
                     raw *r, double *floor_out, rec_result *out)
 {
-    double m = 1 + in->params->safety_margin, p = in->params->memory_percentile;
+    double m = 1 + in->params->safety_margin, p = in->params->memory_percentile, mt;
     double peak = w->use_mem_max, plo = hist_percentile(peaks, LOWER_PCT);
     rec_trend tr;
     double f, fl = 0, at = 0, top = w->use_mem_max;
@@ -339,13 +394,14 @@ static void mem_raw(const histogram *peaks, const rec_inputs *in, const wstats *
         top = fl;
     recommender_trend_fit(w->md_t, w->md_v, w->n_md, &tr);
     f = recommender_trend_factor(&tr, w->mem_max_t, w->now + horizon(w, true));
+    mt = 1 + mem_margin(in, w, &tr, out->c.confidence);
     if (f > 1.005) {
         out->flags |= REC_TREND;
         reason_add(out, "memory grows %.1f%%/day: sized for +%.0f%% by %.1f days ahead",
                    (exp(tr.slope) - 1) * 100, (f - 1) * 100, horizon(w, true) / DAY);
     }
-    r->target = peak * m * f;
-    r->lower = plo * m * f / widen;
+    r->target = peak * mt * f;
+    r->lower = plo * mt * f / widen;
     r->upper = top * m * f * widen;
     if (out->flags & REC_OOM_BUMP) {
         char a[QUANTITY_STR_MAX], b[QUANTITY_STR_MAX], c[QUANTITY_STR_MAX];
@@ -534,6 +590,7 @@ static void choose_source(const rec_state *s, const rec_inputs *in, wstats *w, r
     if (!(since > w->since) || w->t_last - since < need || hist_empty(g))
         return;
     w->gen = true;
+    w->gen_since = since;
     w->cpu_h = g;
     w->use_cpu_max = cpu_max;
     if (mem_max > 0)

@@ -97,10 +97,11 @@ static void test_steady(void)
     rec_inputs in = inputs(T0 + 7 * DAY);
     rec_result r = compute(s, &in);
 
-    /* 250m x 1.15 = 287.5m -> 288m; 300Mi x 1.15 = 345Mi exactly */
+    /* 250m x 1.15 = 287.5m -> 288m; memory: a week of equal daily peaks
+     * earns the least margin, 300Mi x 1.05 = 315Mi exactly */
     CHECK_INT_EQ(r.c.target.cpu_milli, 288);
-    CHECK_INT_EQ(r.c.target.mem_bytes, 345 * MIB);
-    CHECK_INT_EQ(r.c.limits.mem_bytes, 345 * MIB); /* Ratio 1.0 */
+    CHECK_INT_EQ(r.c.target.mem_bytes, 315 * MIB);
+    CHECK_INT_EQ(r.c.limits.mem_bytes, 315 * MIB); /* Ratio 1.0 */
     CHECK_INT_EQ(r.c.limits.cpu_milli, RES_UNSET); /* None, and the Pod has no limit */
     CHECK(r.c.lower_bound.cpu_milli <= r.c.target.cpu_milli);
     CHECK(r.c.lower_bound.cpu_milli >= 270);
@@ -191,8 +192,8 @@ static void test_rounding_and_bounds(void)
     rec_inputs in = inputs(T0 + 7 * DAY);
     rec_result r = compute(s, &in);
 
-    /* (300Mi + 1) x 1.15 rounds up to the next whole Mi */
-    CHECK_INT_EQ(r.c.target.mem_bytes, 346 * MIB);
+    /* (300Mi + 1) x 1.05 rounds up to the next whole Mi */
+    CHECK_INT_EQ(r.c.target.mem_bytes, 316 * MIB);
     CHECK_INT_EQ(r.c.target.mem_bytes % MIB, 0);
     g_params.safety_margin = 0.1234;
     r = compute(s, &in);
@@ -291,7 +292,8 @@ static void test_oom_bump(void)
         rec_state *s = feed(WEEK, 1, cpu_const, mem_const);
         rec_inputs in = inputs(T0 + 7 * DAY);
         rec_result r;
-        int64_t want = (int64_t)ceil(rows[i].want_floor * 1.15 / MI) * MIB;
+        /* the daily peaks all equal: the least margin, 5 % */
+        int64_t want = (int64_t)ceil(rows[i].want_floor * 1.05 / MI) * MIB;
 
         T_CASE("limit %s", rows[i].at);
         rec_state_add_oom(s, T0 + 3 * DAY, rows[i].limit);
@@ -327,7 +329,7 @@ static void test_oom_bump(void)
         r = compute(s, &in);
         CHECK_INT_EQ(r.c.target.mem_bytes, 400 * MIB);
         CHECK_INT_EQ(r.c.limits.mem_bytes, 400 * MIB);
-        CHECK_STR_CONTAINS(r.reason, "memory 707Mi capped at maxAllowed 400Mi");
+        CHECK_STR_CONTAINS(r.reason, "memory 646Mi capped at maxAllowed 400Mi");
         policy_defaults();
         rec_state_free(s);
     }
@@ -553,6 +555,63 @@ static void test_rollout(void)
     rec_state_free(s);
 }
 
+/* memory: 300Mi, one day (the third) g_bump times that, the rest of the
+ * days a 3-day sawtooth of g_wave (0 = flat) */
+static double g_bump = 1.0, g_wave = 0.0;
+
+static double mem_day_bump(int i, int k)
+{
+    int day = i / 1440;
+
+    return 300 * MI * (day == 2 ? g_bump : 1 + g_wave * (day % 3));
+}
+
+static void test_memory_margin(void)
+{
+    static const struct {
+        const char *name;
+        int minutes;
+        double bump, wave, policy_margin;
+        int64_t want_mib;
+    } rows[] = {
+        /* a week of equal daily peaks: the least margin, 5 % */
+        {"flat week", WEEK, 1.0, 0, 0.15, 315},
+        /* one day 3 % above the others: 5 % + 2 x 3 % = 11 % of 309Mi */
+        {"one day +3%", WEEK, 1.03, 0, 0.15, 343},
+        /* one day 10 % above: 5 % + 20 % is past the policy's 15 % */
+        {"one day +10%", WEEK, 1.10, 0, 0.15, 380},
+        /* daily peaks 300 306 300 300 306 312 300Mi: median 300Mi, s = 4 %:
+         * 13 % of 312Mi = 352.56Mi */
+        {"ragged days", WEEK, 1.0, 0.02, 0.15, 353},
+        /* four whole days only: not enough to trust the spread */
+        {"four days", 4 * 1440, 1.0, 0, 0.15, 345},
+        /* a policy margin below the least margin stays as it is */
+        {"policy 3%", WEEK, 1.0, 0, 0.03, 309},
+        /* a policy margin of 0 stays 0 */
+        {"policy 0", WEEK, 1.0, 0, 0.0, 300},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+        rec_state *s;
+        rec_inputs in;
+        rec_result r;
+
+        T_CASE("%s", rows[i].name);
+        g_bump = rows[i].bump;
+        g_wave = rows[i].wave;
+        g_params.safety_margin = rows[i].policy_margin;
+        s = feed(rows[i].minutes, 1, cpu_const, mem_day_bump);
+        in = inputs(T0 + rows[i].minutes * 60.0);
+        r = compute(s, &in);
+        CHECK_INT_EQ(r.c.target.mem_bytes, rows[i].want_mib * MIB);
+        CHECK_INT_EQ(r.c.limits.mem_bytes, rows[i].want_mib * MIB);
+        rec_state_free(s);
+        policy_defaults();
+    }
+    g_bump = 1.0;
+    g_wave = 0.0;
+}
+
 static void test_limits(void)
 {
     rec_state *s = feed(WEEK, 1, cpu_const, mem_const);
@@ -565,7 +624,7 @@ static void test_limits(void)
     in.current_limits = (res_amounts){200, 512 * MIB};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.limits.cpu_milli, 2 * 288);
-    CHECK_INT_EQ(r.c.limits.mem_bytes, 2 * 345 * MIB);
+    CHECK_INT_EQ(r.c.limits.mem_bytes, 2 * 315 * MIB);
     in.current_limits = (res_amounts){RES_UNSET, RES_UNSET};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.limits.cpu_milli, RES_UNSET);
@@ -575,7 +634,7 @@ static void test_limits(void)
     in.current_limits = (res_amounts){RES_UNSET, 200 * MIB};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.limits.cpu_milli, 432);
-    CHECK_INT_EQ(r.c.limits.mem_bytes, 345 * MIB); /* the Pod's, raised to the request */
+    CHECK_INT_EQ(r.c.limits.mem_bytes, 315 * MIB); /* the Pod's, raised to the request */
     in.current_limits = (res_amounts){RES_UNSET, 1024 * MIB};
     r = compute(s, &in);
     CHECK_INT_EQ(r.c.limits.mem_bytes, 1024 * MIB);
@@ -600,10 +659,10 @@ static void test_go(void)
     in.is_go = true;
     r = compute(s, &in);
     CHECK(r.c.is_go);
-    /* 345Mi x 0.9 = 310.5Mi -> 310MiB (rounded down: a soft limit under the hard one) */
-    CHECK_INT_EQ(r.c.gomemlimit_bytes, 310 * MIB);
+    /* 315Mi x 0.9 = 283.5Mi -> 283MiB (rounded down: a soft limit under the hard one) */
+    CHECK_INT_EQ(r.c.gomemlimit_bytes, 283 * MIB);
     gosize_format(r.c.gomemlimit_bytes, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "310MiB");
+    CHECK_STR_EQ(buf, "283MiB");
     CHECK_INT_EQ(gosize_parse(buf, &back, &err), SNUG_OK);
     CHECK_INT_EQ(back, r.c.gomemlimit_bytes);
     /* no CPU limit: at least 2 */
@@ -681,6 +740,7 @@ int main(void)
     RUN(test_throttling);
     RUN(test_trend);
     RUN(test_rollout);
+    RUN(test_memory_margin);
     RUN(test_limits);
     RUN(test_go);
     RUN(test_bad_input);
