@@ -389,7 +389,8 @@ def test_deployment_manifest_matches_webhook_and_rbac():
     assert docs["Deployment"]["metadata"]["namespace"] == sa["namespace"] == SYSTEM_NS
     assert c["command"] + c["args"] == [
         "/snug-controller", "run", "--prometheus=$(PROMETHEUS_URL)",
-        "--lease-namespace=$(POD_NAMESPACE)", "--metrics-listen=:8080",
+        "--lease-namespace=$(POD_NAMESPACE)", "--owner-deployment=snug-controller",
+        "--metrics-listen=:8080",
     ]
     env = {e["name"]: e for e in c["env"]}
     assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
