@@ -18,6 +18,7 @@
 
 #define DEFAULT_NS      "snug-system"
 #define SYNC_TIMEOUT_MS 120000
+#define SYNC_POLL_S     0.02 /* how often the caches are looked at until synced */
 
 const char *const op_kind_names[OP_KINDS] = {"Deployment", "StatefulSet", "DaemonSet",
                                              "CronJob",    "Job",         "Pod"};
@@ -348,11 +349,24 @@ static snug_status take_over(op *p, snug_err *err)
     return SNUG_OK;
 }
 
+/* Leading before the caches are synced: load the checkpoints now, while
+ * the informers list. A failure is logged; the pass tries again. */
+static void early_take_over(op *p)
+{
+    snug_err err;
+
+    p->early_load_tried = true; /* once: a failure waits for the pass */
+    snug_err_clear(&err);
+    if (take_over(p, &err) != SNUG_OK)
+        snug_log(LOG_WARN, "operator", "checkpoints not loaded yet", "error", err.msg, NULL);
+}
+
 static void drop_state(op *p)
 {
     wlset_free(p->set);
     p->set = NULL;
     p->matched = false;
+    p->early_load_tried = false;
     p->last_end = 0;
     p->prev_now = 0;
     strmap_free(p->oom_seen);
@@ -416,14 +430,19 @@ static void pass(op *p)
     malloc_trim(0);
 }
 
-/* Sleep until the next pass, a signal, or a change of leadership. */
+/* Sleep until the next pass, a signal, or a change of leadership, in ticks
+ * of at most 200 ms (shorter when `next` is nearer). */
 static void wait_next(op *p, double next, int was_leading)
 {
-    struct timespec tick = {0, 200 * 1000 * 1000};
+    for (;;) {
+        double left = next - mono_s();
+        struct timespec tick = {0, 0};
 
-    while (mono_s() < next && !g_signal &&
-           __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE) == was_leading)
+        if (left <= 0 || g_signal || __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE) != was_leading)
+            break;
+        tick.tv_nsec = (long)((left < 0.2 ? left : 0.2) * 1e9);
         nanosleep(&tick, NULL);
+    }
     if (g_signal)
         __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
 }
@@ -452,7 +471,11 @@ static void loop(op *p)
         } else if (caches_synced(p)) {
             pass(p);
         } else {
-            next = mono_s() + 0.2; /* the first pass as soon as the caches are synced */
+            /* the first pass as soon as the caches are synced; meanwhile
+             * the checkpoints load (the pass would load them first) */
+            if (p->set == NULL && !p->early_load_tried)
+                early_take_over(p);
+            next = mono_s() + SYNC_POLL_S;
         }
         refresh_metrics(p, __atomic_load_n(&p->leading, __ATOMIC_ACQUIRE));
         wait_next(p, next, leading);

@@ -76,8 +76,9 @@ typedef struct op {
     unsigned pass;
     double last_end; /* end of the last Prometheus window fed; 0: none */
     double last_checkpoint;
-    bool matched;   /* the set was matched against the cluster since it was loaded */
-    bool prom_down; /* the last pass could not read Prometheus */
+    bool matched;          /* the set was matched against the cluster since it was loaded */
+    bool early_load_tried; /* checkpoints loaded (or tried) while the caches synced */
+    bool prom_down;        /* the last pass could not read Prometheus */
     char prom_error[512];
     op_oom *ooms; /* OOM kills of this pass (owned list) */
     size_t written, unchanged, deleted, bumps;
