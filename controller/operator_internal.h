@@ -3,8 +3,10 @@
  *   operator.c        lifecycle: clients, informers, lease, HTTP, the loop
  *   operator_policies.c  SizingPolicies; refused ones reported, the
  *                     Recommendations they made held
- *   operator_sync.c   the workload set from the caches, Pods' OOM kills,
- *                     autoscalers, Prometheus
+ *   operator_sync.c   the workload set from the caches, autoscalers,
+ *                     Prometheus, the informers' pruning
+ *   operator_oom.c    OOM kills in Pod status, their Events, the bumps
+ *                     written
  *   operator_write.c  Recommendations: diff, server-side apply, deletes,
  *                     Events, conditions
  * Only the loop's thread touches the state below, except `stop` and
@@ -20,6 +22,7 @@
 #include "base/strmap.h"
 #include "controller/ctl_metrics.h"
 #include "controller/operator.h"
+#include "controller/recommender.h"
 #include "controller/workloads.h"
 #include "kube/kube_informer.h"
 #include "kube/kube_lease.h"
@@ -133,6 +136,17 @@ snug_status op_sync_workloads(op *p, snug_err *err);
  * set. On failure nothing is fed and p->prom_down is set. */
 snug_status op_sync_usage(op *p, double now, snug_err *err);
 
+/* Prune a Pod to the fields the operator reads (informer transform). */
+void op_pod_slim(cJSON *pod, void *ud);
+
+/* Informer transforms for the other kinds: managedFields and kubectl's
+ * last-applied annotation dropped (op_obj_slim); a workload's status too
+ * (op_workload_slim). */
+void op_obj_slim(cJSON *obj, void *ud);
+void op_workload_slim(cJSON *obj, void *ud);
+
+/* ---- operator_oom.c ---- */
+
 /* OOM kills in Pod status not handled yet: queued in p->ooms for their
  * Event, and added to the state unless this pass's Prometheus read already
  * brought them (cAdvisor's counter: the same kill, counted once). Kills the
@@ -150,14 +164,27 @@ void op_sync_pod_ooms(op *p);
  * Prometheus read brought it). Pure; for op_sync_pod_ooms and tests. */
 void op_oom_known(const rec_state *s, double t, double cutoff, bool *before, bool *fed);
 
-/* Prune a Pod to the fields the operator reads (informer transform). */
-void op_pod_slim(cJSON *pod, void *ud);
+/* Whether OOM kills of w are queued for their Event this pass (its status
+ * is then written even when nothing else moved). */
+bool op_oom_pending(const op *p, const workload *w);
 
-/* Informer transforms for the other kinds: managedFields and kubectl's
- * last-applied annotation dropped (op_obj_slim); a workload's status too
- * (op_workload_slim). */
-void op_obj_slim(cJSON *obj, void *ud);
-void op_workload_slim(cJSON *obj, void *ud);
+/* The Events of w's queued OOM kills: one `OOMKilled` Warning each on the
+ * Recommendation `written` (as stored), saying the memory from `existing`
+ * (NULL: none) to res[] (containers cs[0..n)); logged too. */
+void op_oom_events(op *p, const workload *w, const cJSON *written, const cJSON *existing,
+                   const wl_container *const *cs, const rec_result *res, size_t n);
+
+/* Free the pass's queue of OOM kills. */
+void op_ooms_free(op *p);
+
+/* The OOM bumps a status write applies: containers whose memory the
+ * recommender raised for an OOM kill (REC_OOM_BUMP) and whose written
+ * target (or limit, when there is no target: an HPA on memory, a VPA) is
+ * above what `existing` (the Recommendation before; NULL: none) held,
+ * whichever source reported the kill. A bump already written is not
+ * counted again. Pure. */
+size_t op_oom_bumps(const cJSON *existing, const rec_result *res, const wl_container *const *cs,
+                    size_t n);
 
 /* ---- operator_write.c ---- */
 

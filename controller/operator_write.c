@@ -12,10 +12,8 @@
 #include "controller/recommend_workload.h"
 #include "controller/report_object.h"
 #include "kube/kube_api.h"
-#include "kube/kube_events.h"
 #include "kube/kube_objects.h"
 #include "model/duration.h"
-#include "model/quantity.h"
 #include "model/recommendation.h"
 
 #define MANAGER         "snug-controller"
@@ -306,106 +304,6 @@ static void autoscaler_conditions(const workload *w, cJSON *status, const char *
                       now);
 }
 
-/* ---- OOM Events ------------------------------------------------------------------- */
-
-static void fmt_mem(int64_t v, char *buf, size_t cap)
-{
-    if (v == RES_UNSET || v <= 0)
-        snprintf(buf, cap, "none");
-    else
-        mem_format_bytes(v, buf, cap);
-}
-
-/* "container api OOM-killed at 512Mi: memory request 256Mi -> 640Mi, limit
- * 512Mi -> 768Mi" from the object as it was and the result. */
-static void oom_note(const op_oom *o, const recommendation *old, const rec_result *r, char *buf,
-                     size_t cap)
-{
-    const rec_container *was = old ? recommendation_container(old, o->container) : NULL;
-    char at[32], t0[32], t1[32], l0[32], l1[32];
-
-    fmt_mem(o->limit_bytes, at, sizeof(at));
-    fmt_mem(was ? was->target.mem_bytes : RES_UNSET, t0, sizeof(t0));
-    fmt_mem(r->c.target.mem_bytes, t1, sizeof(t1));
-    fmt_mem(was ? was->limits.mem_bytes : RES_UNSET, l0, sizeof(l0));
-    fmt_mem(r->c.limits.mem_bytes, l1, sizeof(l1));
-    snprintf(buf, cap, "container %s OOM-killed at %s: memory request %s -> %s, limit %s -> %s",
-             o->container, at, t0, t1, l0, l1);
-}
-
-static void oom_event(op *p, const workload *w, const cJSON *obj, const char *note)
-{
-    kube_event ev;
-    snug_err err;
-
-    if (!op_may_write(p))
-        return;
-    memset(&ev, 0, sizeof(ev));
-    ev.reporting_controller = "snug.dev/snug-controller";
-    ev.reporting_instance = p->o->identity;
-    ev.action = "Recommend";
-    ev.reason = "OOMKilled";
-    ev.note = note;
-    ev.type = "Warning";
-    kube_objref_from_object(obj, &ev.regarding);
-    if (ev.regarding.api_version == NULL)
-        ev.regarding.api_version = REC_API;
-    if (ev.regarding.kind == NULL)
-        ev.regarding.kind = "Recommendation";
-    snug_err_clear(&err);
-    if (kube_event_create(p->kc, &ev, NULL, &err) != SNUG_OK)
-        snug_log(LOG_WARN, "operator", "OOM Event not written", "namespace", w->ns, "error",
-                 err.msg, NULL);
-}
-
-static void oom_events(op *p, const workload *w, const cJSON *written, const cJSON *existing,
-                       const wl_container *const *cs, const rec_result *res, size_t n)
-{
-    recommendation *old = NULL;
-    const op_oom *o;
-    char note[KUBE_EVENT_NOTE_MAX];
-    size_t i;
-
-    if (existing != NULL)
-        recommendation_parse(existing, NULL, &old, NULL);
-    for (o = p->ooms; o != NULL; o = o->next) {
-        if (strcmp(o->ns, w->ns) != 0 || strcmp(o->ref.kind, w->ref.kind) != 0 ||
-            strcmp(o->ref.name, w->ref.name) != 0)
-            continue;
-        for (i = 0; i < n && strcmp(cs[i]->name, o->container) != 0; i++)
-            ;
-        if (i == n)
-            continue;
-        oom_note(o, old, &res[i], note, sizeof(note));
-        snug_log(LOG_INFO, "operator", "OOM bump", "namespace", w->ns, "workload", w->ref.name,
-                 "note", note, NULL);
-        oom_event(p, w, written, note);
-    }
-    recommendation_free(old);
-}
-
-static bool has_oom(const op *p, const workload *w)
-{
-    const op_oom *o;
-
-    for (o = p->ooms; o != NULL; o = o->next) {
-        if (strcmp(o->ns, w->ns) == 0 && strcmp(o->ref.kind, w->ref.kind) == 0 &&
-            strcmp(o->ref.name, w->ref.name) == 0)
-            return true;
-    }
-    return false;
-}
-
-static void ooms_free(op *p)
-{
-    while (p->ooms != NULL) {
-        op_oom *next = p->ooms->next;
-
-        free(p->ooms);
-        p->ooms = next;
-    }
-}
-
 /* ---- one workload ---------------------------------------------------------------- */
 
 /* Apply the main object when it differs, then the status when it moved
@@ -470,41 +368,6 @@ static void add_sizing(op *p, const wl_container *const *cs, const rec_result *r
     }
 }
 
-/* Whether memory went up from `old` (RES_UNSET: none) to `now`. */
-static bool mem_raised(int64_t old, int64_t now)
-{
-    return now != RES_UNSET && now > 0 && (old == RES_UNSET || now > old);
-}
-
-/* OOM bumps a status write applied: containers whose memory the recommender
- * raised for an OOM kill (REC_OOM_BUMP) and whose written target (or limit,
- * when there is no target: an HPA on memory, a VPA) is above what the
- * Recommendation held, whichever source reported the kill (Pod status,
- * cAdvisor's counter, kube-state-metrics). A bump already written is not
- * counted again: later passes (or a restarted controller) find it there. */
-static size_t oom_bumps(const cJSON *existing, const rec_result *res, const wl_container *const *cs,
-                        size_t n)
-{
-    recommendation *old = NULL;
-    size_t i, bumps = 0;
-
-    if (existing != NULL && recommendation_parse(existing, NULL, &old, NULL) != SNUG_OK)
-        old = NULL;
-    for (i = 0; i < n; i++) {
-        const rec_container *was = old ? recommendation_container(old, cs[i]->name) : NULL;
-        int64_t t0 = was ? was->target.mem_bytes : RES_UNSET;
-        int64_t l0 = was ? was->limits.mem_bytes : RES_UNSET;
-
-        if (!(res[i].flags & REC_OOM_BUMP))
-            continue;
-        if (res[i].c.target.mem_bytes != RES_UNSET ? mem_raised(t0, res[i].c.target.mem_bytes)
-                                                   : mem_raised(l0, res[i].c.limits.mem_bytes))
-            bumps++;
-    }
-    recommendation_free(old);
-    return bumps;
-}
-
 static snug_status write_one(op *p, workload *w, double now, snug_err *err)
 {
     rec_result res[WL_MAX_CONTAINERS];
@@ -526,11 +389,11 @@ static snug_status write_one(op *p, workload *w, double now, snug_err *err)
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     autoscaler_conditions(w, cJSON_GetObjectItemCaseSensitive(desired, "status"), ts);
     existing = kube_informer_get(p->recs, w->ns, name);
-    st = write_objects(p, w, name, desired, existing, has_oom(p, w), &written, err);
+    st = write_objects(p, w, name, desired, existing, op_oom_pending(p, w), &written, err);
     if (st == SNUG_OK && written)
-        p->bumps += oom_bumps(existing, res, cs, n);
-    if (st == SNUG_OK && has_oom(p, w))
-        oom_events(p, w, existing ? existing : desired, existing, cs, res, n);
+        p->bumps += op_oom_bumps(existing, res, cs, n);
+    if (st == SNUG_OK && op_oom_pending(p, w))
+        op_oom_events(p, w, existing ? existing : desired, existing, cs, res, n);
     cJSON_Delete(desired);
     cJSON_Delete(existing);
     return st;
@@ -665,6 +528,6 @@ snug_status op_write_all(op *p, double now, snug_err *err)
     }
     if (st == SNUG_OK && !p->prom_down)
         delete_stale(p);
-    ooms_free(p);
+    op_ooms_free(p);
     return st;
 }
