@@ -208,6 +208,7 @@ snug_status op_sync_usage(op *p, double now, snug_err *err)
     uo.metrics = &p->o->metrics;
     uo.start = start;
     uo.end = now;
+    uo.continues = p->last_end > 0 && start == p->last_end;
     /* a short gap: one batch for every namespace; a long one (the first
      * pass, a long outage): per namespace, in day chunks */
     if (now - start > CLUSTER_WIDE_GAP || p->o->n_namespaces > 0) {

@@ -9,6 +9,7 @@
 
 #include "base/dynbuf.h"
 #include "base/log.h"
+#include "controller/usage_oom.h"
 #include "controller/usage_owners.h"
 #include "model/quantity.h"
 #include "prom/promql.h"
@@ -114,6 +115,15 @@ static int coarse_step_of(const usage_opts *o)
     return w < HOUR ? w : HOUR;
 }
 
+/* Where the last-terminated query's range begins: one step later than the
+ * window's start (a point covers the step before it), or at the start in a
+ * collection that continues an earlier one, whose first point then covers
+ * the step that one saw last (usage_oom.h). */
+static double last_term_start(const usage_opts *o)
+{
+    return o->continues ? o->start : o->start + coarse_step_of(o);
+}
+
 static int rate_window_of(const usage_opts *o)
 {
     int r = o->rate_window > 0 ? o->rate_window : 5 * step_of(o);
@@ -201,7 +211,7 @@ static void plan_requests(q_plan *p, const usage_opts *o)
             r->time = o->end;
         } else {
             r->range = true;
-            r->start = o->start + coarse_step_of(o);
+            r->start = i == Q_LAST_TERM ? last_term_start(o) : o->start + coarse_step_of(o);
             r->end = o->end;
             r->step = coarse_step_of(o);
             if (r->start > r->end)
@@ -372,7 +382,8 @@ static snug_status usage_chunks(prom_client *pc, feed_ctx *f, snug_err *err)
 
 /* ---- throttling, OOM kills, resources, Go ----------------------------------- */
 
-#define KEY_MAX (4 * WORKLOAD_NAME_MAX)
+#define KEY_MAX       (4 * WORKLOAD_NAME_MAX)
+#define OOM_TIMES_MAX 64 /* kills taken from one last-terminated series per collection */
 
 /* "ns\x1fpod\x1fcontainer\x1fextra" of a series (its namespace label). */
 static bool key_pc(char *buf, size_t cap, const prom_series *s, const char *extra)
@@ -475,13 +486,15 @@ static int64_t bytes_or_unset(double v)
 }
 
 /* OOM kills: cAdvisor's counter, else kube-state-metrics' last terminated
- * reason (one kill per Pod and container that shows it). */
+ * reason (one kill per Pod and container that shows it; in a collection that
+ * continues an earlier one, each rise: usage_oom.h). */
 static snug_status feed_oom(feed_ctx *f, const prom_result *oom, const prom_result *last,
                             const strmap *limits, snug_err *err)
 {
     char key[KEY_MAX];
     strmap *seen = strmap_new(NULL);
-    size_t i, j;
+    double times[OOM_TIMES_MAX];
+    size_t i, j, n;
     snug_status st = seen ? SNUG_OK : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
 
     for (i = 0; st == SNUG_OK && i < oom->n_series; i++) {
@@ -511,14 +524,12 @@ static snug_status feed_oom(feed_ctx *f, const prom_result *oom, const prom_resu
         st = series_container(f, s, false, &w, &c, err);
         if (c == NULL || !key_pc(key, sizeof(key), s, NULL) || strmap_get(seen, key) != NULL)
             continue;
-        for (j = 0; j < s->n_samples; j++) {
-            if (sample_ok(s->samples[j].v) && s->samples[j].v >= 1) {
-                record_oom(c, s->samples[j].t, 1,
-                           bytes_or_unset(resource_value(limits, w->ns, prom_series_label(s, "pod"),
-                                                         c->name, "memory")));
-                break;
-            }
-        }
+        n = usage_oom_kill_times(s->samples, s->n_samples, last_term_start(f->o),
+                                 coarse_step_of(f->o), f->o->continues, times, OOM_TIMES_MAX);
+        for (j = 0; j < n; j++)
+            record_oom(c, times[j], 1,
+                       bytes_or_unset(resource_value(limits, w->ns, prom_series_label(s, "pod"),
+                                                     c->name, "memory")));
     }
     strmap_free(seen);
     return st;

@@ -56,6 +56,9 @@ typedef struct usage_opts {
     int step;                 /* seconds between CPU/memory points; 0 = 60 */
     int rate_window;          /* seconds of rate() for CPU; 0 = 5 * step, at least 120 */
     int chunk;                /* seconds of CPU/memory history per query; 0 = 86400 */
+    bool continues;           /* [start, end] follows an earlier collection that ended at
+                                 start: states read as events count only where they change
+                                 (usage_oom.h) */
     bool add_workloads;       /* no API server: add the workloads the series name, */
     const policy *add_policy; /* with this policy (borrowed; NULL: not sized) */
     void (*progress)(void *ud, const char *ns, size_t done, size_t total);

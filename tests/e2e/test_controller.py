@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from prometheus import Prometheus, free_port, missing
+from prometheus import Prometheus, Series, free_port, missing
 from stub_crds import VPA_CRD
 from usage_history import HISTORY, MI, STEP, WORKLOADS, history_for
 
@@ -642,3 +642,56 @@ def test_bad_prometheus_answers_keep_values(env, mode, text):
         c.stop(signal.SIGTERM)
         srv.shutdown()
         srv.server_close()
+
+
+def test_ksm_oom_state_counts_once(env):
+    """After the others: with no cAdvisor OOM counter, kube-state-metrics'
+    last-terminated reason (a state that stays 1 after a kill) is the OOM
+    source. A pass that continues the previous one must not take that state
+    for a new kill each time: the Recommendation's observed kill count does
+    not grow while nothing new happens (it did by one a pass)."""
+    ns, cluster = env["ns"], env["cluster"]
+    for other in env["procs"]:  # this one must lead
+        other.stop(signal.SIGTERM)
+    pods = cluster.get_json("pods", "-n", ns)["items"]
+    api_pod = next(p["metadata"]["name"] for p in pods
+                   if p["metadata"]["labels"].get("app") == "api")
+    end = int(time.time()) // STEP * STEP
+    start = end - HISTORY
+    series = [s for s in history_for(ns, pods, start, end)
+              if s.name != "container_oom_events_total"]
+    # killed half a day into the history; the state reads 1 from then on,
+    # an hour past now, so every pass of this test finds it
+    series.append(Series("kube_pod_container_status_last_terminated_reason",
+                         {"namespace": ns, "pod": api_pod, "container": "api",
+                          "reason": "OOMKilled"},
+                         [(t, 1.0) for t in range(start + 86400 // 2, end + 3600, STEP)]))
+    prom = Prometheus.backfilled(env["work"] / "prom-ksm", series)
+    c = controller(env, "ctl-ksm", prom_url=prom.url)
+
+    def rewritten(tag):
+        """Hand-edit api's status; the controller writes it back whole."""
+        patch = {"status": {"containers": [{"name": "api", "target": {"cpu": tag}}]}}
+        cluster.kubectl("patch", "recommendation", "deployment-api", "-n", ns,
+                        "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+
+        def restored():
+            api = container(recs(env)["deployment-api"], "api")
+            return api.get("target", {}).get("cpu") != tag and api.get("observed") and api
+
+        return wait(env, restored, "api's status written back (%s)" % tag)
+
+    try:
+        wait(env, lambda: (c.metric("snug_controller_passes_total", result="ok") or 0) >= 1,
+             "a first pass", timeout=LEASE_S * 3)
+        first = rewritten("7")["observed"]
+        assert first.get("oomKills", 0) >= 1, first
+        passes = c.metric("snug_controller_passes_total", result="ok")
+        wait(env, lambda: c.metric("snug_controller_passes_total", result="ok") >= passes + 5,
+             "five more passes", timeout=60)
+        again = rewritten("8")["observed"]
+        assert again.get("oomKills") == first.get("oomKills"), (first, again)
+        assert c.proc.poll() is None, c.log()[-2000:]
+    finally:
+        c.stop(signal.SIGTERM)
+        prom.stop()
