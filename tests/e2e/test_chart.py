@@ -404,7 +404,7 @@ def test_template_monitoring(helm, tmp_path):
     rule = objs[("PrometheusRule", "snug")]
     alerts = {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]}
     assert {"SnugWebhookErrors", "SnugWebhookNotReady", "SnugControllerNotWriting",
-            "SnugControllerPrometheusUnavailable"} <= alerts
+            "SnugControllerPrometheusUnavailable", "SnugControllerPolicyRefused"} <= alerts
     # the expressions parse (promtool is Debian's prometheus package)
     promtool = shutil.which("promtool")
     if promtool:
