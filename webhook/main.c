@@ -5,7 +5,7 @@
 #include "webhook/cli.h"
 
 #ifndef SNUG_VERSION
-#define SNUG_VERSION "0.1.0"
+#error "SNUG_VERSION comes from project(VERSION) in CMakeLists.txt"
 #endif
 
 static void usage(FILE *out)

@@ -193,6 +193,20 @@ def test_lint(helm, files):
     assert "1 chart(s) linted, 0 chart(s) failed" in out, out
 
 
+def test_app_version_is_what_the_programs_print(snug_build):
+    """One version: CMakeLists.txt's project(VERSION) is what both programs
+    print and the chart's appVersion (the image tag its values name)."""
+    m = re.search(r"^project\(snug VERSION (\S+) LANGUAGES C\)$",
+                  (REPO / "CMakeLists.txt").read_text(), re.M)
+    assert m, "no project(snug VERSION ...) in CMakeLists.txt"
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert str(chart["appVersion"]) == m.group(1), chart["appVersion"]
+    for prog in ("snug-webhook", "snug-controller"):
+        out = subprocess.run([str(snug_build / prog), "--version"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout
+        assert out == "%s %s\n" % (prog, m.group(1)), out
+
+
 def test_every_value_is_documented_and_in_the_schema():
     """values.yaml's keys and the schema's properties are the same tree, and
     every key of values.yaml has a comment above it or is a leaf of a
