@@ -74,6 +74,18 @@ bool op_may_write(const op *p)
            !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE);
 }
 
+void op_warning_event(const op *p, kube_event *ev, const char *action, const char *reason,
+                      const char *note)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->reporting_controller = "snug.dev/snug-controller";
+    ev->reporting_instance = p->o->identity;
+    ev->action = action;
+    ev->reason = reason;
+    ev->note = note;
+    ev->type = "Warning";
+}
+
 /* ---- leadership ------------------------------------------------------------ */
 
 static void started_leading(void *ud)

@@ -24,6 +24,7 @@
 #include "controller/operator.h"
 #include "controller/recommender.h"
 #include "controller/workloads.h"
+#include "kube/kube_events.h"
 #include "kube/kube_informer.h"
 #include "kube/kube_lease.h"
 #include "metrics/metrics.h"
@@ -195,5 +196,11 @@ snug_status op_write_all(op *p, double now, snug_err *err);
 
 /* True while this process may write (it leads and is not stopping). */
 bool op_may_write(const op *p);
+
+/* Fill *ev as a Warning Event that this controller reports (its identity as
+ * the instance); regarding and related are left empty for the caller. The
+ * strings are borrowed. */
+void op_warning_event(const op *p, kube_event *ev, const char *action, const char *reason,
+                      const char *note);
 
 #endif

@@ -216,13 +216,7 @@ static void oom_event(op *p, const workload *w, const cJSON *obj, const char *no
 
     if (!op_may_write(p))
         return;
-    memset(&ev, 0, sizeof(ev));
-    ev.reporting_controller = "snug.dev/snug-controller";
-    ev.reporting_instance = p->o->identity;
-    ev.action = "Recommend";
-    ev.reason = "OOMKilled";
-    ev.note = note;
-    ev.type = "Warning";
+    op_warning_event(p, &ev, "Recommend", "OOMKilled", note);
     kube_objref_from_object(obj, &ev.regarding);
     if (ev.regarding.api_version == NULL)
         ev.regarding.api_version = REC_API;

@@ -141,14 +141,8 @@ static void refused_event(op *p, const op_refused *r)
     char note[KUBE_EVENT_NOTE_MAX];
     snug_err err;
 
-    memset(&ev, 0, sizeof(ev));
     op_refused_note(r, note, sizeof(note));
-    ev.reporting_controller = "snug.dev/snug-controller";
-    ev.reporting_instance = p->o->identity;
-    ev.action = "ReadPolicy";
-    ev.reason = "PolicyRefused";
-    ev.note = note;
-    ev.type = "Warning";
+    op_warning_event(p, &ev, "ReadPolicy", "PolicyRefused", note);
     ev.regarding.api_version = POLICY_API;
     ev.regarding.kind = "SizingPolicy";
     ev.regarding.name = r->name;

@@ -663,6 +663,27 @@ def snapshot(cluster, ns):
     return names
 
 
+def wait_nothing_left(cluster, ns, before, timeout, what):
+    """Wait until the cluster holds nothing that snapshot() did not show in
+    `before`, but the CRDs (Helm installs them when missing, never deletes
+    them) and the APIService the API server registers for their group;
+    fails naming what is left."""
+    def allowed(name):
+        return name.startswith(("customresourcedefinition.apiextensions.k8s.io/",
+                                "apiservice.apiregistration.k8s.io/"))
+
+    left = []
+
+    def only_what_was_there():
+        left[:] = sorted(n for n in snapshot(cluster, ns) - before if not allowed(n))
+        return not left
+
+    try:
+        cluster.wait_for(only_what_was_there, timeout=timeout, what=what)
+    except TimeoutError as e:
+        raise AssertionError("left behind: %s" % left) from e
+
+
 def test_install(release):
     """Every object accepted, the webhook configuration leads to the
     webhook, each ServiceAccount may do what its component does and no more."""
@@ -829,22 +850,7 @@ def test_upgrade_and_uninstall(release):
     release.helm_run("uninstall", release.name, "--wait", "--timeout", "120s")
     cluster.kubectl("delete", "secret", "user-tls", "-n", ns)
 
-    # CRDs stay (Helm installs them when missing, never deletes them), and
-    # with them the APIService the API server registers for their group
-    def allowed(name):
-        return name.startswith(("customresourcedefinition.apiextensions.k8s.io/",
-                                "apiservice.apiregistration.k8s.io/"))
-
-    left = []
-
-    def only_what_was_there():
-        left[:] = sorted(n for n in snapshot(cluster, ns) - before if not allowed(n))
-        return not left
-
-    try:
-        cluster.wait_for(only_what_was_there, timeout=90, what="the release's objects to go")
-    except TimeoutError as e:
-        raise AssertionError("left behind: %s" % left) from e
+    wait_nothing_left(cluster, ns, before, 90, "the release's objects to go")
     assert crds_before <= set(cluster.kubectl("get", "crd", "-o", "name").stdout.split())
     for crd in ("sizingpolicies.snug.dev", "recommendations.snug.dev"):
         cluster.kubectl("get", "crd", crd)
@@ -1066,21 +1072,8 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
 
     release.helm_run("uninstall", rel, "--wait", "--timeout", "120s")
 
-    def allowed(name):  # the CRDs stay, and the APIService of their group
-        return name.startswith(("customresourcedefinition.apiextensions.k8s.io/",
-                                "apiservice.apiregistration.k8s.io/"))
-
-    left = []
-
-    def only_what_was_there():
-        left[:] = sorted(n for n in snapshot(cluster, ns) - before if not allowed(n))
-        return not left
-
-    try:
-        cluster.wait_for(only_what_was_there, timeout=120,
-                         what="the garbage collector to delete the components' objects")
-    except TimeoutError as e:
-        raise AssertionError("left behind: %s" % left) from e
+    wait_nothing_left(cluster, ns, before, 120,
+                      "the garbage collector to delete the components' objects")
 
 
 def test_template_grafana_dashboard(helm):
