@@ -741,6 +741,8 @@ snug_status prom_result_parse(const char *body, size_t len, const char *query, p
     pjson_init(&c.j, body, len);
     dynbuf_init(&c.s, len + 1); /* a decoded string is never longer than the text */
     st = parse_all(&c, body, len, err);
+    if (st == SNUG_OK)
+        st = prom_result_check_unique(c.r, c.q, err);
     if (st == SNUG_OK) {
         *out = c.r;
         c.r = NULL;

@@ -89,6 +89,15 @@ void prom_result_free(prom_result *r);
 /* The value of label `name` in `s`, or NULL when absent (binary search). */
 const char *prom_series_label(const prom_series *s, const char *name);
 
+/* Refuse a result in which two series carry the same label set (PromQL
+ * never answers so: "vector cannot contain metrics with the same
+ * labelset"): SNUG_ERR_PARSE "query Q: data.result[J]: the same labels as
+ * data.result[I]"; SNUG_ERR_NOMEM, SNUG_ERR_TOO_BIG (a label set over 1 MiB).
+ * prom_result_parse() calls it, so a merge never meets two series of one
+ * answer that it could not tell apart. `query` names the query (may be
+ * NULL). */
+snug_status prom_result_check_unique(const prom_result *r, const char *query, snug_err *err);
+
 /* Merge `more` into `into` (time chunks of one query): a series of `more`
  * whose label set equals one of `into` has its samples merged in time order,
  * a sample at a time `into` already has being dropped (into's kept); other

@@ -38,6 +38,36 @@ static snug_status label_key(dynbuf *b, const prom_series *s)
     return st;
 }
 
+snug_status prom_result_check_unique(const prom_result *r, const char *query, snug_err *err)
+{
+    strmap *seen = strmap_new(NULL);
+    dynbuf key;
+    size_t i, first;
+    snug_status st = seen != NULL ? SNUG_OK : SNUG_ERR_NOMEM;
+
+    dynbuf_init(&key, LABEL_KEY_MAX);
+    for (i = 0; st == SNUG_OK && i < r->n_series; i++) {
+        st = label_key(&key, &r->series[i]);
+        if (st != SNUG_OK)
+            break;
+        first = (size_t)(uintptr_t)strmap_get(seen, dynbuf_str(&key));
+        if (first != 0) {
+            st = snug_err_set(err, SNUG_ERR_PARSE,
+                              "query %s: data.result[%zu]: the same labels as data.result[%zu]",
+                              query ? query : "?", i, first - 1);
+            goto out;
+        }
+        st = strmap_put(seen, dynbuf_str(&key), (void *)(uintptr_t)(i + 1));
+    }
+    if (st != SNUG_OK)
+        st = snug_err_set(err, st, "query %s: %s", query ? query : "?",
+                          st == SNUG_ERR_NOMEM ? "out of memory" : "label set over 1 MiB");
+out:
+    dynbuf_free(&key);
+    strmap_free(seen);
+    return st;
+}
+
 static snug_status build_index(merge_plan *p, const prom_result *into, dynbuf *key)
 {
     size_t i;

@@ -467,6 +467,8 @@ static snug_status ref_parse(const char *body, size_t len, const char *query, pr
         goto out;
     }
     st = parse_root(&c, root, r);
+    if (st == SNUG_OK) /* shared with the parser under test: not a cross-check */
+        st = prom_result_check_unique(r, c.q, err);
     if (st == SNUG_OK) {
         *out = r;
         r = NULL;

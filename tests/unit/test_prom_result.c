@@ -62,6 +62,15 @@ static void test_parse_errors(void)
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{"
          "\"a\":\"x\",\"a\":\"y\"},\"value\":[1,\"1\"]}]}}",
          SNUG_ERR_PARSE, "data.result[0].metric.a: duplicate label"},
+        /* two series with one label set (PromQL never answers so; a merge
+         * of chunks could not tell them apart) */
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{"
+         "\"job\":\"b\"},\"value\":[1700,\"1\"]},{\"metric\":{\"job\":\"a\"},\"value\":[1700,"
+         "\"1\"]},{\"metric\":{\"job\":\"b\"},\"value\":[1800,\"2\"]}]}}",
+         SNUG_ERR_PARSE, "data.result[2]: the same labels as data.result[0]"},
+        {"{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},"
+         "\"values\":[[1,\"1\"]]},{\"metric\":{},\"values\":[[2,\"1\"]]}]}}",
+         SNUG_ERR_PARSE, "data.result[1]: the same labels as data.result[0]"},
         {"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{}"
          "}]}}",
          SNUG_ERR_PARSE, "data.result[0].value: missing"},
