@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "controller/cache_slim.h"
 #include "controller/checkpoint.h"
 #include "controller/operator_internal.h"
 #include "kube/kube_config.h"
@@ -225,22 +226,22 @@ static bool api_served(op *p, const kube_resource *r)
 static snug_status start_informers(op *p, snug_err *err)
 {
     const char *ns = watch_ns(p);
-    snug_status st = informer(p, &res_policies, NULL, op_obj_slim, &p->policies, err);
+    snug_status st = informer(p, &res_policies, NULL, cache_slim_object, &p->policies, err);
     size_t i;
 
     if (st == SNUG_OK)
-        st = informer(p, &res_namespaces, NULL, op_obj_slim, &p->namespaces, err);
+        st = informer(p, &res_namespaces, NULL, cache_slim_object, &p->namespaces, err);
     for (i = 0; st == SNUG_OK && i < OP_KINDS; i++)
-        st = informer(p, &kind_res[i], ns, i == OP_KINDS - 1 ? op_pod_slim : op_workload_slim,
+        st = informer(p, &kind_res[i], ns, i == OP_KINDS - 1 ? cache_slim_pod : cache_slim_workload,
                       &p->kinds[i], err);
     if (st == SNUG_OK)
         p->pods = p->kinds[OP_KINDS - 1];
     if (st == SNUG_OK)
-        st = informer(p, &res_hpas, ns, op_obj_slim, &p->hpas, err);
+        st = informer(p, &res_hpas, ns, cache_slim_object, &p->hpas, err);
     if (st == SNUG_OK && api_served(p, &res_vpas))
-        st = informer(p, &res_vpas, ns, op_obj_slim, &p->vpas, err);
+        st = informer(p, &res_vpas, ns, cache_slim_object, &p->vpas, err);
     if (st == SNUG_OK)
-        st = informer(p, &res_recs, ns, op_obj_slim, &p->recs, err);
+        st = informer(p, &res_recs, ns, cache_slim_recommendation, &p->recs, err);
     if (st == SNUG_OK)
         __atomic_store_n(&p->informers_up, 1, __ATOMIC_RELEASE);
     return st;

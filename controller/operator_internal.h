@@ -4,7 +4,7 @@
  *   operator_policies.c  SizingPolicies; refused ones reported, the
  *                     Recommendations they made held
  *   operator_sync.c   the workload set from the caches, autoscalers,
- *                     Prometheus, the informers' pruning
+ *                     Prometheus (cache_slim.c: what the caches keep)
  *   operator_oom.c    OOM kills in Pod status, their Events, the bumps
  *                     written
  *   operator_write.c  Recommendations: diff, server-side apply, deletes,
@@ -136,15 +136,6 @@ snug_status op_sync_workloads(op *p, snug_err *err);
 /* Prometheus from p->last_end (or the window's start) to `now` into the
  * set. On failure nothing is fed and p->prom_down is set. */
 snug_status op_sync_usage(op *p, double now, snug_err *err);
-
-/* Prune a Pod to the fields the operator reads (informer transform). */
-void op_pod_slim(cJSON *pod, void *ud);
-
-/* Informer transforms for the other kinds: managedFields and kubectl's
- * last-applied annotation dropped (op_obj_slim); a workload's status too
- * (op_workload_slim). */
-void op_obj_slim(cJSON *obj, void *ud);
-void op_workload_slim(cJSON *obj, void *ud);
 
 /* ---- operator_oom.c ---- */
 

@@ -399,31 +399,51 @@ static snug_status write_one(op *p, workload *w, double now, snug_err *err)
     return st;
 }
 
+/* Whether the cached Recommendation `name` has a status whose
+ * PrometheusUnavailable condition is not True yet. */
+static bool prom_down_news(op *p, const workload *w, const char *name)
+{
+    cJSON *cached = kube_informer_get(p->recs, w->ns, name);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(cached, "status");
+    const char *was = condition_status(status, "PrometheusUnavailable");
+    bool news = cJSON_IsObject(status) && (was == NULL || strcmp(was, "True") != 0);
+
+    cJSON_Delete(cached);
+    return news;
+}
+
 /* Prometheus is down: the values stay, the condition says so. Nothing is
- * written from partial data, and nothing is created. */
+ * written from partial data, and nothing is created. The status is applied
+ * whole, so it is read from the API server (the cache keeps only what is
+ * compared); once per outage and Recommendation. */
 static snug_status write_prom_down(op *p, const workload *w, snug_err *err)
 {
     char name[WORKLOAD_NAME_MAX + 64], ts[40];
-    cJSON *existing, *status;
-    const char *was;
+    cJSON *existing = NULL, *obj = NULL;
     snug_status st = SNUG_OK;
 
     recommendation_name(w->ref.kind, w->ref.name, name, sizeof(name));
-    existing = kube_informer_get(p->recs, w->ns, name);
-    status = cJSON_GetObjectItemCaseSensitive(existing, "status");
-    was = condition_status(status, "PrometheusUnavailable");
-    if (existing != NULL && cJSON_IsObject(status) && (was == NULL || strcmp(was, "True") != 0)) {
-        cJSON *obj = status_object(existing);
-        time_t t = time(NULL);
-
-        rfc3339_format((int64_t)t, ts, sizeof(ts));
-        set_condition(cJSON_GetObjectItemCaseSensitive(obj, "status"), "PrometheusUnavailable",
-                      true, "QueryFailed", p->prom_error, ts);
-        st = obj ? apply(p, w->ns, name, obj, "status", NULL, err)
-                 : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-        cJSON_Delete(obj);
-        p->written += st == SNUG_OK;
+    if (!op_may_write(p) || !prom_down_news(p, w, name))
+        return SNUG_OK;
+    st = kube_get(p->kc, &res_recs, w->ns, name, &existing, err);
+    if (st == SNUG_ERR_NOT_FOUND) {
+        st = SNUG_OK; /* deleted meanwhile: nothing to say it on */
+        goto out;
     }
+    if (st != SNUG_OK || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(existing, "status")))
+        goto out;
+    obj = status_object(existing);
+    if (obj == NULL) {
+        st = snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rfc3339_format((int64_t)time(NULL), ts, sizeof(ts));
+    set_condition(cJSON_GetObjectItemCaseSensitive(obj, "status"), "PrometheusUnavailable", true,
+                  "QueryFailed", p->prom_error, ts);
+    st = apply(p, w->ns, name, obj, "status", NULL, err);
+    p->written += st == SNUG_OK;
+out:
+    cJSON_Delete(obj);
     cJSON_Delete(existing);
     return st;
 }
