@@ -21,46 +21,6 @@
 
 static const kube_resource cm_res = {"", "v1", "configmaps"};
 
-/* checkpoint_set_owner(): written before the operator starts, read by saves */
-static kube_owner ckpt_owner;
-static char *ckpt_owner_ns;
-
-/* ---- owner ----------------------------------------------------------------------------- */
-
-snug_status checkpoint_set_owner(const kube_owner *owner, const char *ctl_ns, snug_err *err)
-{
-    kube_owner copy;
-    char *ns;
-
-    kube_owner_clear(&ckpt_owner);
-    free(ckpt_owner_ns);
-    ckpt_owner_ns = NULL;
-    if (owner == NULL)
-        return SNUG_OK;
-    if (!kube_owner_fits(owner, ctl_ns))
-        return snug_err_set(err, SNUG_ERR_INVALID,
-                            "checkpoints in namespace %s: %s %s/%s of another namespace cannot "
-                            "own them",
-                            ctl_ns, owner->kind, owner->ns, owner->name);
-    ns = strdup(ctl_ns);
-    if (ns == NULL || kube_owner_copy(owner, &copy, err) != SNUG_OK) {
-        free(ns);
-        return snug_err_set(err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
-    }
-    ckpt_owner = copy;
-    ckpt_owner_ns = ns;
-    return SNUG_OK;
-}
-
-/* Name the owner in a ConfigMap about to be saved in ctl_ns, when one is
- * set for that namespace. */
-static snug_status owner_add(cJSON *cm, const char *ctl_ns, snug_err *err)
-{
-    if (ckpt_owner_ns == NULL || strcmp(ckpt_owner_ns, ctl_ns) != 0)
-        return SNUG_OK;
-    return kube_owner_set_on(cm, &ckpt_owner, NULL, err);
-}
-
 /* ---- load ------------------------------------------------------------------------------ */
 
 typedef struct load_ctx {
@@ -333,8 +293,9 @@ typedef struct save_ctx {
     double now;
     size_t budget;
     ckpt_stats *st;
-    strmap *written;   /* ConfigMap names applied (values unused) */
-    strmap *failed_ns; /* namespaces whose apply failed: keep their ConfigMaps */
+    const kube_owner *owner; /* NULL: none */
+    strmap *written;         /* ConfigMap names applied (values unused) */
+    strmap *failed_ns;       /* namespaces whose apply failed: keep their ConfigMaps */
     snug_status first;
     snug_err *err;
 } save_ctx;
@@ -500,7 +461,7 @@ static snug_status apply_shard(save_ctx *sc, const char *ns, size_t shard, size_
 
     if (cm == NULL)
         return snug_err_set(sc->err, SNUG_ERR_NOMEM, "checkpoint: out of memory");
-    st = owner_add(cm, sc->ctl_ns, &e);
+    st = sc->owner != NULL ? kube_owner_set_on(cm, sc->owner, NULL, &e) : SNUG_OK;
     if (st != SNUG_OK) {
         cJSON_Delete(cm);
         return snug_err_set(sc->err, st, "checkpoint: %s", e.msg);
@@ -639,10 +600,11 @@ static void log_saved(const char *ctl_ns, const ckpt_stats *st)
 }
 
 snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wlset *set,
-                                   double now, size_t budget, ckpt_stats *st, snug_err *err)
+                                   double now, const kube_owner *owner, size_t budget,
+                                   ckpt_stats *st, snug_err *err)
 {
     ckpt_stats dummy;
-    save_ctx sc = {.kc = kc, .ctl_ns = ctl_ns, .now = now, .err = err};
+    save_ctx sc = {.kc = kc, .ctl_ns = ctl_ns, .now = now, .owner = owner, .err = err};
     save_ref *refs = NULL;
     size_t i, j, n = 0;
     snug_err lerr;
@@ -650,6 +612,11 @@ snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wl
 
     sc.st = st != NULL ? st : &dummy;
     memset(sc.st, 0, sizeof(*sc.st));
+    if (owner != NULL && !kube_owner_fits(owner, ctl_ns))
+        return snug_err_set(err, SNUG_ERR_INVALID,
+                            "checkpoints in namespace %s: %s %s/%s of another namespace cannot "
+                            "own them",
+                            ctl_ns, owner->kind, owner->ns, owner->name);
     sc.budget = budget == 0                ? CKPT_BUDGET_DEFAULT
                 : budget > CKPT_BUDGET_MAX ? CKPT_BUDGET_MAX
                                            : budget;
@@ -684,7 +651,7 @@ out:
 }
 
 snug_status checkpoint_save(kube_client *kc, const char *ctl_ns, const wlset *set, double now,
-                            ckpt_stats *st, snug_err *err)
+                            const kube_owner *owner, ckpt_stats *st, snug_err *err)
 {
-    return checkpoint_save_budget(kc, ctl_ns, set, now, 0, st, err);
+    return checkpoint_save_budget(kc, ctl_ns, set, now, owner, 0, st, err);
 }

@@ -11,10 +11,10 @@
  * (RFC 3339), snug.dev/checkpoint-version "1", snug.dev/checkpoint-shard
  * "i/n". One data entry per container: see controller/checkpoint_codec.h.
  *
- * With an owner set (checkpoint_set_owner: the controller's Deployment),
- * every ConfigMap saved names it in metadata.ownerReferences, so the
- * garbage collector deletes the checkpoints with the Deployment (helm
- * uninstall); ConfigMaps saved before get the reference on the next save.
+ * A save given an owner (the controller's Deployment) names it in every
+ * ConfigMap's metadata.ownerReferences, so the garbage collector deletes
+ * the checkpoints with the Deployment (helm uninstall); ConfigMaps saved
+ * before get the reference on the next save.
  *
  * RBAC: configmaps list, patch and delete in the controller's namespace;
  * nothing elsewhere.
@@ -67,20 +67,19 @@ snug_status checkpoint_load(kube_client *kc, const char *ctl_ns, wlset *set, dou
  * A namespace whose name is not a DNS label or an entry larger than the
  * budget is logged and skipped. When applying a ConfigMap fails, the other
  * namespaces are still saved, nothing of the failed namespace is deleted,
- * and the first error is returned. */
+ * and the first error is returned.
+ *
+ * `owner` (borrowed; NULL: none) is named in every ConfigMap applied (other
+ * owners a ConfigMap has stay). SNUG_ERR_INVALID, before anything is
+ * written, when it is namespaced in another namespace than ctl_ns (the
+ * collector would take it for gone and delete the checkpoints). */
 snug_status checkpoint_save(kube_client *kc, const char *ctl_ns, const wlset *set, double now,
-                            ckpt_stats *st, snug_err *err);
-
-/* The owner named by every checkpoint ConfigMap saved from now on in
- * namespace ctl_ns (copied; NULL: none, the default). Process-wide: call
- * before the operator starts, never during a save. SNUG_ERR_INVALID when a
- * namespaced owner is in another namespace than ctl_ns (the collector would
- * take the owner for gone and delete the checkpoints), SNUG_ERR_NOMEM. */
-snug_status checkpoint_set_owner(const kube_owner *owner, const char *ctl_ns, snug_err *err);
+                            const kube_owner *owner, ckpt_stats *st, snug_err *err);
 
 /* checkpoint_save with another budget of data bytes per ConfigMap (0: the
  * default CKPT_BUDGET_DEFAULT; at most 900 KiB). For tests. */
 snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wlset *set,
-                                   double now, size_t budget, ckpt_stats *st, snug_err *err);
+                                   double now, const kube_owner *owner, size_t budget,
+                                   ckpt_stats *st, snug_err *err);
 
 #endif

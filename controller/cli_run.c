@@ -5,20 +5,13 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "controller/checkpoint.h"
 #include "controller/cli.h"
 #include "controller/cli_flags.h"
 #include "controller/operator.h"
-#include "kube/kube_config.h"
-#include "kube/kube_lease.h"
-#include "kube/kube_owner.h"
 
-static const kube_resource deploy_res = {"apps", "v1", "deployments"};
-
-/* The flags of `run` that operator_opts does not hold. */
+/* What the flag parser fills: every flag of `run` is an operator option. */
 typedef struct run_flags {
     operator_opts *o;
-    const char *owner_deployment; /* --owner-deployment; NULL: none */
 } run_flags;
 
 static void usage(FILE *out)
@@ -161,7 +154,7 @@ static int run_opt(int c, const char *v, void *ud)
     case OPT_OWNER:
         if (v[0] == '\0')
             return cli_bad("--owner-deployment: want a Deployment name");
-        rf->owner_deployment = v;
+        rf->o->owner_deployment = v;
         return 0;
     case OPT_LISTEN:
         o->metrics_listen = strcmp(v, "off") == 0 ? NULL : v;
@@ -193,47 +186,10 @@ static int parse_args(int argc, char **argv, run_flags *rf)
     return 0;
 }
 
-/* The Deployment named by --owner-deployment becomes an owner of the Lease
- * and of the checkpoints (when they are in its namespace), so that the
- * garbage collector deletes them with it. Fails when the Deployment cannot
- * be read: the flag asks for it, and a controller that silently left its
- * objects behind would only show at uninstall. */
-static snug_status adopt_runtime_objects(const operator_opts *o, const char *deployment,
-                                         snug_err *err)
-{
-    kube_config *cfg = NULL;
-    kube_client *kc = NULL;
-    kube_owner owner = {0};
-    snug_status st = kube_config_load(o->kubeconfig, o->context, &cfg, err);
-
-    if (st == SNUG_OK)
-        st = kube_client_new(cfg, NULL, &kc, err);
-    if (st == SNUG_OK)
-        st = kube_owner_lookup(kc, &deploy_res, "Deployment", o->lease_namespace, deployment,
-                               &owner, err);
-    if (st == SNUG_OK && kube_owner_fits(&owner, o->checkpoint_namespace))
-        st = checkpoint_set_owner(&owner, o->checkpoint_namespace, err);
-    else if (st == SNUG_OK)
-        snug_log(LOG_WARN, "run",
-                 "checkpoints are in another namespace than the owner Deployment: "
-                 "they are not deleted with it",
-                 "checkpoint_namespace", o->checkpoint_namespace, "deployment", deployment, NULL);
-    if (st == SNUG_OK && o->leader_elect)
-        st = kube_lease_adopt(kc, o->lease_namespace, o->lease_name, &owner, err);
-    if (st == SNUG_OK)
-        snug_log(LOG_INFO, "run", "runtime objects owned by the Deployment", "namespace",
-                 o->lease_namespace, "deployment", deployment, "uid", owner.uid, NULL);
-    kube_owner_clear(&owner);
-    kube_client_free(kc);
-    kube_config_free(cfg);
-    return st;
-}
-
 int cli_run_main(int argc, char **argv)
 {
     operator_opts o;
     run_flags rf = {.o = &o};
-    snug_err err;
     int rc;
 
     log_set_level(LOG_INFO);
@@ -241,14 +197,5 @@ int cli_run_main(int argc, char **argv)
     rc = parse_args(argc, argv, &rf);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    if (rf.owner_deployment != NULL &&
-        adopt_runtime_objects(&o, rf.owner_deployment, &err) != SNUG_OK) {
-        snug_log(LOG_ERROR, "run", "cannot start", "error", err.msg, NULL);
-        fprintf(stderr, "snug-controller run: --owner-deployment %s: %s\n", rf.owner_deployment,
-                err.msg);
-        return 1;
-    }
-    rc = operator_run(&o);
-    checkpoint_set_owner(NULL, NULL, NULL);
-    return rc;
+    return operator_run(&o);
 }

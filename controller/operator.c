@@ -130,6 +130,7 @@ static snug_status start_lease(op *p, snug_err *err)
     lo.on_stopped_leading = stopped_leading;
     lo.on_new_leader = new_leader;
     lo.ud = p;
+    lo.owner = p->owner.kind != NULL ? &p->owner : NULL;
     st = kube_lease_new(p->kc, &lo, &p->lease, err);
     return st == SNUG_OK ? kube_lease_start(p->lease, err) : st;
 }
@@ -271,6 +272,33 @@ static snug_status start_http(op *p, snug_err *err)
     return metrics_http_start(&ho, &p->http, err);
 }
 
+/* --owner-deployment: the Deployment read once, the owner of the Lease and
+ * of the checkpoints when they are in its namespace. A Deployment that
+ * cannot be read stops the start: the flag asks for it, and a controller
+ * that silently left its objects behind would only show at uninstall. */
+static snug_status read_owner(op *p, snug_err *err)
+{
+    static const kube_resource deploy_res = {"apps", "v1", "deployments"};
+    const char *name = p->o->owner_deployment;
+    snug_status st;
+
+    if (name == NULL)
+        return SNUG_OK;
+    st = kube_owner_lookup(p->kc, &deploy_res, "Deployment", p->o->lease_namespace, name, &p->owner,
+                           err);
+    if (st != SNUG_OK)
+        return snug_err_prefix(err, "--owner-deployment %s", name);
+    p->ckpt_owned = kube_owner_fits(&p->owner, p->o->checkpoint_namespace);
+    if (!p->ckpt_owned)
+        snug_log(LOG_WARN, "operator",
+                 "checkpoints are in another namespace than the owner Deployment: "
+                 "they are not deleted with it",
+                 "checkpoint_namespace", p->o->checkpoint_namespace, "deployment", name, NULL);
+    snug_log(LOG_INFO, "operator", "runtime objects owned by the Deployment", "namespace",
+             p->o->lease_namespace, "deployment", name, "uid", p->owner.uid, NULL);
+    return SNUG_OK;
+}
+
 static snug_status setup(op *p, snug_err *err)
 {
     kube_config *cfg = NULL;
@@ -287,7 +315,9 @@ static snug_status setup(op *p, snug_err *err)
     /* a shutdown abandons the pass's Prometheus reads; the API client
      * stays usable for the last checkpoint */
     prom_client_set_abort(p->pc, &p->stop);
-    st = start_http(p, err);
+    st = read_owner(p, err);
+    if (st == SNUG_OK)
+        st = start_http(p, err);
     if (st == SNUG_OK)
         st = start_informers(p, err);
     if (st == SNUG_OK)
@@ -323,7 +353,8 @@ static void save_checkpoint(op *p, double now)
         return;
     memset(&cs, 0, sizeof(cs));
     snug_err_clear(&err);
-    if (checkpoint_save(p->kc, p->o->checkpoint_namespace, p->set, now, &cs, &err) != SNUG_OK) {
+    if (checkpoint_save(p->kc, p->o->checkpoint_namespace, p->set, now,
+                        p->ckpt_owned ? &p->owner : NULL, &cs, &err) != SNUG_OK) {
         snug_log(LOG_WARN, "operator", "checkpoint not saved", "error", err.msg, NULL);
         return;
     }
@@ -540,6 +571,7 @@ static void teardown(op *p)
     wlset_free(p->set);
     policy_set_free(p->pols);
     policy_free(p->hold_pol);
+    kube_owner_clear(&p->owner);
     op_refused_clear(&p->refused);
     strmap_free(p->oom_seen);
     prom_client_free(p->pc);

@@ -50,6 +50,11 @@ typedef struct operator_opts {
     double change_threshold;    /* relative change that makes a write (0.1 = 10 %) */
     const char *metrics_listen; /* "[addr]:port"; NULL: no listener */
     int64_t window;             /* seconds of history; 0: the policies' (default 7d) */
+    /* NULL: none. The Deployment in lease_namespace that owns the Lease and
+     * the checkpoints (when they are in its namespace), so the garbage
+     * collector deletes them with it. Read once at start: the operator
+     * does not start when it cannot be read. */
+    const char *owner_deployment;
 } operator_opts;
 
 /* Defaults: interval 60, leader election on, lease "snug-controller" in

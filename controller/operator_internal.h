@@ -26,6 +26,7 @@
 #include "controller/workloads.h"
 #include "kube/kube_events.h"
 #include "kube/kube_informer.h"
+#include "kube/kube_owner.h"
 #include "kube/kube_lease.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_http.h"
@@ -65,6 +66,10 @@ typedef struct op {
     kube_client *kc; /* the loop's own client (writes, lists) */
     prom_client *pc;
     kube_lease *lease;
+    /* --owner-deployment, read once at start (kind NULL: none): the Lease
+     * names it at every write, checkpoints when ckpt_owned */
+    kube_owner owner;
+    bool ckpt_owned;
     metrics_registry *reg;
     metrics_http *http;
     ctl_metrics *m;

@@ -18,7 +18,8 @@ struct kube_lease {
     kube_client *client; /* used only by the elector's thread */
     char *ns, *name, *identity;
     long duration_ms, renew_ms, retry_ms;
-    kube_lease_opts cb; /* callbacks and ud (string fields unused) */
+    kube_lease_opts cb; /* callbacks and ud (string fields and owner unused) */
+    kube_owner owner;   /* every write names it; empty (kind NULL): none */
 
     kube_lease_record observed; /* the record as last seen */
     int have_observed;
@@ -198,6 +199,10 @@ static snug_status check_opts(const kube_lease_opts *o, long dur, long renew, lo
         return snug_err_set(err, SNUG_ERR_INVALID,
                             "lease %s: retry period %ld ms must be below renew deadline %ld ms",
                             o->name, retry, renew);
+    if (o->owner != NULL && !kube_owner_fits(o->owner, o->ns))
+        return snug_err_set(err, SNUG_ERR_INVALID,
+                            "lease %s/%s: %s %s/%s cannot own an object of this namespace", o->ns,
+                            o->name, o->owner->kind, o->owner->ns, o->owner->name);
     return SNUG_OK;
 }
 
@@ -226,7 +231,9 @@ snug_status kube_lease_new(const kube_client *proto, const kube_lease_opts *opts
         kube_lease_free(l);
         return snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
     }
-    st = kube_client_clone(proto, &l->client, err);
+    st = opts->owner != NULL ? kube_owner_copy(opts->owner, &l->owner, err) : SNUG_OK;
+    if (st == SNUG_OK)
+        st = kube_client_clone(proto, &l->client, err);
     if (st != SNUG_OK) {
         kube_lease_free(l);
         return st;
@@ -313,6 +320,25 @@ static cJSON *lease_skeleton(const char *ns, const char *name)
     return obj;
 }
 
+/* Name the elector's owner on the Lease about to be written. A Lease whose
+ * ownerReferences cannot take it (a wrong type, written by someone else) is
+ * still written: leading matters more than being collected. NOMEM only. */
+static snug_status lease_own(kube_lease *l, cJSON *obj)
+{
+    snug_err err;
+    snug_status st;
+
+    if (l->owner.kind == NULL)
+        return SNUG_OK;
+    st = kube_owner_set_on(obj, &l->owner, NULL, &err);
+    if (st == SNUG_ERR_NOMEM)
+        return st;
+    if (st != SNUG_OK)
+        snug_log(LOG_WARN, "kube", "lease written without its owner", "lease", l->name, "error",
+                 err.msg, NULL);
+    return SNUG_OK;
+}
+
 /* Write `action`'s record into `lease` (NULL: create a new Lease). On
  * success the written record becomes the observed one. */
 static snug_status lease_write(kube_lease *l, kube_lease_action action, cJSON *lease,
@@ -324,6 +350,8 @@ static snug_status lease_write(kube_lease *l, kube_lease_action action, cJSON *l
 
     if (st == SNUG_OK) {
         st = kube_lease_record_to_lease(&rec, obj);
+        if (st == SNUG_OK)
+            st = lease_own(l, obj);
         if (st != SNUG_OK)
             kube_lease_record_clear(&rec);
     }
@@ -532,52 +560,11 @@ void kube_lease_free(kube_lease *l)
     free(l->ns);
     free(l->name);
     free(l->identity);
+    kube_owner_clear(&l->owner);
     free(l);
 }
 
 int kube_lease_is_leader(kube_lease *l)
 {
     return __atomic_load_n(&l->leader, __ATOMIC_ACQUIRE);
-}
-
-/* ---- ownership ------------------------------------------------------------------------- */
-
-#define LEASE_ADOPT_TRIES 3
-
-/* A Lease nobody holds, owned by `owner`. */
-static snug_status lease_create_owned(kube_client *c, const char *ns, const char *name,
-                                      const kube_owner *owner, snug_err *err)
-{
-    cJSON *obj = lease_skeleton(ns, name);
-    snug_status st = obj != NULL && cJSON_AddObjectToObject(obj, "spec") != NULL
-                         ? kube_owner_set_on(obj, owner, NULL, err)
-                         : snug_err_set(err, SNUG_ERR_NOMEM, "out of memory");
-
-    if (st == SNUG_OK)
-        st = kube_create(c, &lease_resource, ns, obj, NULL, NULL, err);
-    cJSON_Delete(obj);
-    return st;
-}
-
-snug_status kube_lease_adopt(kube_client *c, const char *ns, const char *name,
-                             const kube_owner *owner, snug_err *err)
-{
-    snug_status st = SNUG_ERR_NOT_FOUND;
-    int i;
-
-    if (!kube_owner_fits(owner, ns))
-        return snug_err_set(err, SNUG_ERR_INVALID,
-                            "lease %s/%s: %s %s/%s cannot own an object of this namespace", ns,
-                            name, owner->kind, owner->ns, owner->name);
-    for (i = 0; i < LEASE_ADOPT_TRIES; i++) {
-        st = kube_owner_adopt(c, &lease_resource, ns, name, owner, NULL, NULL, err);
-        if (st != SNUG_ERR_NOT_FOUND)
-            break;
-        st = lease_create_owned(c, ns, name, owner, err);
-        if (st != SNUG_ERR_CONFLICT)
-            break; /* CONFLICT: another candidate made it first; adopt theirs */
-    }
-    if (st != SNUG_OK)
-        snug_err_prefix(err, "lease %s/%s: adding the owner", ns, name);
-    return st;
 }

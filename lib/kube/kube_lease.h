@@ -99,10 +99,17 @@ typedef struct kube_lease_opts {
     void (*on_stopped_leading)(void *ud);
     void (*on_new_leader)(const char *identity, void *ud); /* holder changed (may be "") */
     void *ud;
+    /* NULL: none. Else (copied) an owner that every write of the Lease by
+     * this elector names in metadata.ownerReferences (added when missing,
+     * others kept), so that the garbage collector deletes the Lease with
+     * it (kube_owner.h): a Lease this elector creates, takes over or renews
+     * is owned, also one deleted and made again while it runs. */
+    const kube_owner *owner;
 } kube_lease_opts;
 
 /* Make an elector with its own client cloned from `proto`. Strings copied.
- * SNUG_ERR_INVALID when a name is missing or the periods are inconsistent. */
+ * SNUG_ERR_INVALID when a name is missing, the periods are inconsistent or
+ * the owner is namespaced in another namespace than the Lease. */
 snug_status kube_lease_new(const kube_client *proto, const kube_lease_opts *opts, kube_lease **out,
                            snug_err *err);
 
@@ -118,19 +125,5 @@ void kube_lease_free(kube_lease *l);
 
 /* 1 while this candidate leads. */
 int kube_lease_is_leader(kube_lease *l);
-
-/* ---- ownership --------------------------------------------------------------------- */
-
-/* Make `owner` an owner of the Lease ns/name, so that the garbage collector
- * deletes the Lease with it (kube_owner.h): an existing Lease gets the
- * reference added (a PUT with its resourceVersion; the elector's later
- * writes keep the metadata it reads), a missing one is created held by
- * nobody (the first candidate then acquires it). Call before the elector
- * starts; a Lease deleted and made again by the elector later has no owner
- * until this runs again. SNUG_ERR_INVALID when `owner` is namespaced in
- * another namespace; otherwise kube_owner_adopt()'s and kube_create()'s
- * errors, prefixed with the Lease. */
-snug_status kube_lease_adopt(kube_client *c, const char *ns, const char *name,
-                             const kube_owner *owner, snug_err *err);
 
 #endif

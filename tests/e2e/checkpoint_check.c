@@ -293,7 +293,7 @@ static int cmd_save(kube_client *kc, const check_opts *co, int argc, char **argv
         return bad;
     }
     t0 = mono_ms();
-    rc = checkpoint_save_budget(kc, co->ns, set, co->now, co->budget, &st, &err);
+    rc = checkpoint_save_budget(kc, co->ns, set, co->now, NULL, co->budget, &st, &err);
     if (rc == SNUG_OK)
         emit_result("saved", &st, set, co->now, mono_ms() - t0);
     wlset_free(set);

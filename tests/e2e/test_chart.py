@@ -1002,6 +1002,12 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
         return cluster.get_json("configmaps", "-n", ns, "-l",
                                 "snug.dev/checkpoint-namespace=" + wl_ns)["items"]
 
+    def lease_remade(old_uid):
+        got = cluster.kubectl("get", "lease", lease, "-n", ns, "-o", "json", check=False)
+        obj = json.loads(got.stdout) if got.returncode == 0 else None
+        return (obj is not None and obj["metadata"]["uid"] != old_uid and
+                owners(obj) == dep_owner and obj["spec"].get("holderIdentity") == "ctl-0")
+
     # an older snug: the objects are made without owners
     w, c = webhook(False, "older"), controller(False, "older")
     try:
@@ -1039,6 +1045,13 @@ def test_uninstall_deletes_what_the_components_made(release, workloads, snug_bui
                 what="the checkpoints' owner (%s)" % phase)
             (wh,) = cluster.get_json("mutatingwebhookconfiguration", rel)["webhooks"]
             assert wh["clientConfig"].get("caBundle"), "the webhook wrote no caBundle"
+            if phase == "created":
+                # deleted while the controller leads: the elector makes it
+                # again at its next renewal, owned as well
+                uid = cluster.get_json("lease", lease, "-n", ns)["metadata"]["uid"]
+                cluster.kubectl("delete", "lease", lease, "-n", ns)
+                cluster.wait_for(lambda: c.alive() and lease_remade(uid), timeout=60,
+                                 what="the Lease made again, with its owner")
         finally:
             assert w.stop() == 0, w.log()[-3000:]
             assert c.stop() == 0, c.log()[-3000:]

@@ -1,9 +1,9 @@
 /* Unit tests for kube_owner: an owner from an object, which namespaces it
  * may own, ownerReferences read and written; then kube_owner_adopt() and
- * kube_lease_adopt() against a scripted HTTP server on 127.0.0.1 (one
+ * the lease elector against a scripted HTTP server on 127.0.0.1 (one
  * connection at a time, each answered by the next line of its script):
- * the PUT only when the reference is missing, a conflict read again, a
- * missing Lease created owned, a create lost to another candidate adopted. */
+ * the PUT only when the reference is missing, a conflict read again; an
+ * elector with an owner names it in the Lease it creates or takes over. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "kube/kube_config.h"
 #include "kube/kube_lease.h"
 #include "kube/kube_owner.h"
@@ -418,55 +419,85 @@ static void test_adopt(void)
     server_stop(&srv);
 }
 
-#define LEASE_BARE                                                                                 \
+#define LEASE_FREE                                                                                 \
     "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":"        \
-    "\"l\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"},\"spec\":{\"holderIdentity\":"          \
-    "\"pod-a\"}}"
+    "\"l\",\"namespace\":\"ns\",\"resourceVersion\":\"5\",\"ownerReferences\":[{\"apiVersion\":"   \
+    "\"v1\",\"kind\":\"ConfigMap\",\"name\":\"keep\",\"uid\":\"k-1\"}]},\"spec\":{}}"
+#define LEASE_MINE                                                                                 \
+    "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":"        \
+    "\"l\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"},\"spec\":{\"holderIdentity\":\"me\","   \
+    "\"leaseDurationSeconds\":60}}"
 
-static void test_lease_adopt(void)
+/* An elector with an owner, run until it leads, then stopped (its release
+ * is a GET and a PUT); the script has one answer per request. */
+static void run_elector(script_server *srv, const kube_owner *owner)
 {
-    const answer made[] = {{404, NOT_FOUND}, {201, LEASE_BARE}};
-    const answer lost_race[] = {
-        {404, NOT_FOUND}, {409, EXISTS}, {200, LEASE_BARE}, {200, LEASE_BARE}};
+    kube_lease_opts lo = {.ns = "ns", .name = "l", .identity = "me", .owner = owner};
+    kube_client *c = client_for(srv);
+    kube_lease *l = NULL;
+    snug_err err;
+    int i;
+
+    /* no renewal while the test runs */
+    lo.lease_duration_ms = 60000;
+    lo.renew_deadline_ms = 40000;
+    lo.retry_period_ms = 20000;
+    CHECK_INT_EQ(kube_lease_new(c, &lo, &l, &err), SNUG_OK);
+    CHECK_INT_EQ(kube_lease_start(l, &err), SNUG_OK);
+    for (i = 0; i < 200 && !kube_lease_is_leader(l); i++)
+        usleep(10000);
+    CHECK(kube_lease_is_leader(l));
+    kube_lease_free(l);
+    kube_client_free(c);
+}
+
+static void test_lease_owner(void)
+{
+    const answer made[] = {
+        {404, NOT_FOUND}, {201, LEASE_MINE}, {200, LEASE_MINE}, {200, LEASE_MINE}};
+    const answer taken[] = {
+        {200, LEASE_FREE}, {200, LEASE_MINE}, {200, LEASE_MINE}, {200, LEASE_MINE}};
     kube_owner o = {"apps/v1", "Deployment", "ctl", "u-1", "ns"};
     kube_owner elsewhere = {"apps/v1", "Deployment", "ctl", "u-1", "other"};
+    kube_lease_opts lo = {.ns = "ns", .name = "l", .identity = "me", .owner = &elsewhere};
     script_server srv;
-    kube_client *c;
+    kube_lease *l = NULL;
     snug_err err;
 
-    T_CASE("missing: created owned, held by nobody");
-    server_start(&srv, made, 2);
-    c = client_for(&srv);
-    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &o, &err), SNUG_OK);
-    CHECK_INT_EQ(srv.n, 2);
+    T_CASE("missing: created held by the elector, owned");
+    server_start(&srv, made, 4);
+    run_elector(&srv, &o);
+    CHECK_INT_EQ(srv.n, 4);
     CHECK_STR_EQ(srv.method[1], "POST");
-    CHECK_STR_CONTAINS(srv.path[1], "/apis/coordination.k8s.io/v1/namespaces/ns/leases");
-    CHECK_STR_CONTAINS(srv.body[1], "\"uid\":\"u-1\"");
-    CHECK_STR_CONTAINS(srv.body[1], "\"spec\":{}");
-    kube_client_free(c);
+    CHECK_STR_CONTAINS(srv.body[1], "\"holderIdentity\":\"me\"");
+    CHECK_STR_CONTAINS(srv.body[1], "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+                                    "\"kind\":\"Deployment\",\"name\":\"ctl\",\"uid\":\"u-1\"}]");
+    CHECK_STR_EQ(srv.method[3], "PUT"); /* the release */
     server_stop(&srv);
 
-    T_CASE("another candidate made it first: theirs adopted");
-    server_start(&srv, lost_race, 4);
-    c = client_for(&srv);
-    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &o, &err), SNUG_OK);
-    CHECK_INT_EQ(srv.n, 4);
-    CHECK_STR_EQ(srv.method[3], "PUT");
-    CHECK_STR_CONTAINS(srv.body[3], "\"holderIdentity\":\"pod-a\""); /* the record stays */
-    CHECK_STR_CONTAINS(srv.body[3], "\"uid\":\"u-1\"");
-    CHECK_INT_EQ(kube_lease_adopt(c, "ns", "l", &elsewhere, &err), SNUG_ERR_INVALID);
-    CHECK_INT_EQ(srv.n, 4);
-    kube_client_free(c);
+    T_CASE("free, with another owner: taken over, both owners named");
+    server_start(&srv, taken, 4);
+    run_elector(&srv, &o);
+    CHECK_STR_EQ(srv.method[1], "PUT");
+    CHECK_STR_CONTAINS(srv.body[1], "\"holderIdentity\":\"me\"");
+    CHECK_STR_CONTAINS(srv.body[1], "\"uid\":\"k-1\"");
+    CHECK_STR_CONTAINS(srv.body[1], "\"uid\":\"u-1\"");
     server_stop(&srv);
+
+    T_CASE("an owner of another namespace: refused");
+    CHECK_INT_EQ(kube_lease_new(NULL, &lo, &l, &err), SNUG_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "cannot own an object of this namespace");
+    CHECK(l == NULL);
 }
 
 int main(void)
 {
+    log_set_level(LOG_OFF);
     RUN(test_from_object);
     RUN(test_fits);
     RUN(test_set_on);
     RUN(test_is_on);
     RUN(test_adopt);
-    RUN(test_lease_adopt);
+    RUN(test_lease_owner);
     return TEST_DONE();
 }
