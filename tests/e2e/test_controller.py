@@ -697,3 +697,50 @@ def test_ksm_oom_state_counts_once(env):
     finally:
         c.stop(signal.SIGTERM)
         prom.stop()
+
+
+BARE_PODS = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo
+  annotations: {snug.dev/runtime: go}
+spec:
+  containers:
+  - {name: main, image: registry.k8s.io/pause:3.10,
+     resources: {requests: {cpu: 50m, memory: 32Mi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: quiet
+  annotations: {snug.dev/mode: "off"}
+spec:
+  containers:
+  - {name: main, image: registry.k8s.io/pause:3.10}
+"""
+
+
+def test_bare_pods_keep_their_annotations(env):
+    """A Pod of no controller is a workload of its own. The controller's
+    cache keeps its snug.dev/ annotations (it once pruned them away): the
+    one opted out with snug.dev/mode: off gets no Recommendation, the other
+    one does, marked as Go from its snug.dev/runtime annotation."""
+    ns, cluster = env["ns"], env["cluster"]
+    for other in env["procs"]:  # this one must lead
+        other.stop(signal.SIGTERM)
+    cluster.apply(BARE_PODS, namespace=ns)
+    c = controller(env, "ctl-bare")
+    try:
+        r = wait(env, lambda: (lambda r: r if "pod-solo" in r and r["pod-solo"].get(
+            "status", {}).get("containers") else None)(recs(env)), "pod-solo's Recommendation",
+                 timeout=LEASE_S * 3 + 30)
+        assert container(r["pod-solo"], "main").get("runtime") == "go", r["pod-solo"]
+        assert r["pod-solo"]["spec"]["targetRef"]["kind"] == "Pod"
+        passes = c.metric("snug_controller_passes_total", result="ok")
+        wait(env, lambda: c.metric("snug_controller_passes_total", result="ok") >= passes + 2,
+             "two more passes", timeout=60)
+        assert "pod-quiet" not in recs(env), sorted(recs(env))
+    finally:
+        c.stop(signal.SIGTERM)
+        cluster.kubectl("delete", "pod", "solo", "quiet", "-n", ns, "--wait=false", check=False)
