@@ -262,7 +262,8 @@ void cache_slim_recommendation(cJSON *obj, void *ud)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
     static const char *const meta[] = {
-        "name", "namespace", "resourceVersion", "generation", "labels", "ownerReferences", NULL};
+        "name",   "namespace",       "uid", "resourceVersion", "generation",
+        "labels", "ownerReferences", NULL};
     static const char *const refs[] = {"kind", "name", "uid", NULL};
     static const char *const spec[] = {"targetRef", NULL};
     static const char *const status[] = {"policy", "lastUpdated", "conditions", "containers", NULL};

@@ -43,8 +43,8 @@ void cache_slim_pod(cJSON *pod, void *ud);
 /* One of the operator's own Recommendations, for deciding whether to write
  * (main_differs, status_differs, carry_conditions, the OOM bumps) and which
  * to delete or hold:
- *   metadata: name, namespace, resourceVersion, generation, labels,
- *             ownerReferences (kind, name, uid);
+ *   metadata: name, namespace, uid (Events name it), resourceVersion,
+ *             generation, labels, ownerReferences (kind, name, uid);
  *   spec.targetRef;
  *   status: policy, lastUpdated, conditions[] type, status and
  *           lastTransitionTime, containers[] without `observed` and

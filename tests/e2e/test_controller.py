@@ -328,6 +328,8 @@ def test_oom_kill_in_pod_status_bumps_memory(env):
 
     ev = wait(env, event, "an OOMKilled Event on the Recommendation")
     assert "128Mi" in ev[0]["note"] and "->" in ev[0]["note"], ev[0]
+    # it names the object by uid too (kubectl describe selects on it)
+    assert ev[0]["regarding"].get("uid") == recs(env)["statefulset-db"]["metadata"]["uid"], ev[0]
     c = env["leader"]
     wait(env, lambda: c.metric("snug_controller_oom_bumps_total") == 2,
          "db's bump counted (api's was the first)", timeout=30)

@@ -205,7 +205,7 @@ static void test_recommendation(void)
                "'upperBound':{},'runtime':'go','go':{'gomaxprocs':1},'reason':'long text',"
                "'observed':{'samples':3,'cpu':{'p50':'1m'}}}]}}",
                "{'apiVersion':'snug.dev/v1alpha1','kind':'Recommendation','metadata':{'name':"
-               "'deployment-web','namespace':'shop','resourceVersion':'7','generation':1,"
+               "'deployment-web','namespace':'shop','uid':'r','resourceVersion':'7','generation':1,"
                "'labels':{'app.kubernetes.io/managed-by':'snug-controller'},'ownerReferences':[{"
                "'kind':'Deployment','name':'web','uid':'u'}]},'spec':{'targetRef':{'apiVersion':"
                "'apps/v1','kind':'Deployment','name':'web'}},'status':{'policy':'p','lastUpdated':"
