@@ -185,9 +185,16 @@ size_t op_oom_bumps(const cJSON *existing, const rec_result *res, const wl_conta
 
 /* ---- operator_write.c ---- */
 
+/* Writes in a row that found the API server away (connection refused or
+ * reset, TLS, timeout) before a pass gives up its other writes. */
+#define OP_WRITE_AWAY_MAX 3
+
 /* Compute, diff and write every covered workload's Recommendation; delete
  * those of workloads no longer covered; Events for queued OOM kills. With
- * p->prom_down only the PrometheusUnavailable condition changes. */
+ * p->prom_down only the PrometheusUnavailable condition changes. One
+ * object's failure is logged and the others are written; NOMEM, 401/403
+ * and OP_WRITE_AWAY_MAX writes in a row with the API server away end the
+ * writes with that error (nothing is deleted then). */
 snug_status op_write_all(op *p, double now, snug_err *err);
 
 /* True while this process may write (it leads and is not stopping). */

@@ -523,10 +523,17 @@ static void delete_stale(op *p)
 
 /* ---- the pass's writes --------------------------------------------------------------- */
 
+/* The API server did not answer (refused, reset, TLS, timeout): not this
+ * object's trouble. */
+static bool unreachable(snug_status st)
+{
+    return st == SNUG_ERR_IO || st == SNUG_ERR_TIMEOUT || st == SNUG_ERR_TLS;
+}
+
 snug_status op_write_all(op *p, double now, snug_err *err)
 {
     snug_status st = SNUG_OK;
-    size_t i;
+    size_t i, away = 0;
 
     for (i = 0; st == SNUG_OK && i < p->set->n && op_may_write(p); i++) {
         workload *w = p->set->items[i];
@@ -537,8 +544,16 @@ snug_status op_write_all(op *p, double now, snug_err *err)
             continue;
         snug_err_clear(&werr);
         st = p->prom_down ? write_prom_down(p, w, &werr) : write_one(p, w, now, &werr);
+        away = unreachable(st) ? away + 1 : 0;
         if (st == SNUG_ERR_NOMEM || st == SNUG_ERR_UNAUTHORIZED) {
             snug_err_set(err, st, "%s", werr.msg);
+        } else if (away >= OP_WRITE_AWAY_MAX) {
+            /* without leader election nothing else would stop a pass of
+             * thousands of writes each waiting for its timeout */
+            snug_err_set(err, st,
+                         "the API server is not answering (%zu writes in a row failed); the "
+                         "other writes wait for the next pass: %s",
+                         away, werr.msg);
         } else if (st != SNUG_OK) {
             /* one object's trouble (a conflict, a refusal) does not stop the pass */
             snug_log(LOG_WARN, "operator", "Recommendation not written", "namespace", w->ns,

@@ -746,3 +746,70 @@ def test_bare_pods_keep_their_annotations(env):
     finally:
         c.stop(signal.SIGTERM)
         cluster.kubectl("delete", "pod", "solo", "quiet", "-n", ns, "--wait=false", check=False)
+
+
+AWAY_DEPLOYMENTS = "".join("""
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: away-%d}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: away-%d}}
+  template:
+    metadata: {labels: {app: away-%d}}
+    spec:
+      containers: [{name: main, image: registry.k8s.io/pause:3.10}]
+""" % (i, i, i) for i in range(3))
+
+
+def test_apiserver_away_and_back(env):
+    """The API server goes away (SIGKILL, a crash) while the controller has
+    writes to make, and comes back. Without leader election nothing stops a
+    pass but the writes failing: the pass gives up after a few writes in a
+    row find the server away (it would otherwise wait out every one of
+    thousands), reports api_error, the process stays up and healthy, and
+    once the server is back the writes are made."""
+    ns, cluster = env["ns"], env["cluster"]
+    for other in env["procs"]:
+        other.stop(signal.SIGTERM)
+    cluster.apply(AWAY_DEPLOYMENTS, namespace=ns)
+    c = controller(env, "ctl-away", "--no-leader-elect")
+
+    def policies():
+        return {n: r.get("status", {}).get("policy") for n, r in recs(env).items()}
+
+    try:
+        wait(env, lambda: {"deployment-away-%d" % i for i in range(3)} <= {
+            n for n, pol in policies().items() if pol == ns}, "the away-N Recommendations")
+        # frozen, the controller misses nothing: the watch events of the
+        # hand edits wait in its sockets, and it finds them on waking, when
+        # the API server is already gone
+        c.proc.send_signal(signal.SIGSTOP)
+        try:
+            for name in policies():
+                cluster.kubectl("patch", "recommendation", name, "-n", ns,
+                                "--subresource=status", "--type=merge",
+                                "-p", json.dumps({"status": {"policy": "hand-edit"}}))
+            time.sleep(2)
+            cluster.stop_apiserver(kill=True)
+        finally:
+            c.proc.send_signal(signal.SIGCONT)
+        try:
+            wait(env, lambda: (c.metric("snug_controller_passes_total",
+                                        result="api_error") or 0) >= 1,
+                 "a pass that found the API server away", timeout=60)
+            assert c.proc.poll() is None, c.log()[-3000:]
+            assert c.get("/healthz")[0] == 200
+        finally:
+            cluster.start_apiserver()
+        away = [r for r in c.records() if r.get("msg") == "pass failed"]
+        assert away and "the API server is not answering" in away[0].get("error", ""), away[:1]
+        failed = [r for r in c.records() if r.get("msg") == "Recommendation not written"]
+        assert len(failed) < 3 * len(away), failed  # each pass stopped at its third
+        wait(env, lambda: set(policies().values()) == {ns}, "the hand edits written back",
+             timeout=90)
+    finally:
+        assert c.stop(signal.SIGTERM) == 0, c.log()[-3000:]
+        cluster.kubectl("delete", "deployment", "away-0", "away-1", "away-2", "-n", ns,
+                        "--wait=false", check=False)
