@@ -10,6 +10,8 @@
 #define HASH_LABEL   "pod-template-hash"
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 
+#define SIZE_WALK_DEPTH 64 /* cache_slim_bytes: deeper members are not counted */
+
 static cJSON *member(const cJSON *obj, const char *key)
 {
     return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
@@ -284,4 +286,38 @@ void cache_slim_recommendation(cJSON *obj, void *ud)
         cJSON_DeleteItemFromObjectCaseSensitive(c, "observed");
         cJSON_DeleteItemFromObjectCaseSensitive(c, "reason");
     }
+}
+
+/* ---- size -------------------------------------------------------------------------- */
+
+static size_t node_bytes(const cJSON *n)
+{
+    size_t b = sizeof(cJSON);
+
+    if (n->string != NULL && !(n->type & cJSON_StringIsConst))
+        b += strlen(n->string) + 1;
+    if (n->valuestring != NULL && !(n->type & cJSON_IsReference))
+        b += strlen(n->valuestring) + 1;
+    return b;
+}
+
+size_t cache_slim_bytes(const cJSON *obj)
+{
+    const cJSON *stack[SIZE_WALK_DEPTH], *n = obj;
+    size_t depth = 0, total = 0;
+
+    while (n != NULL) {
+        total += node_bytes(n);
+        if (n->child != NULL && depth < SIZE_WALK_DEPTH) {
+            stack[depth++] = n;
+            n = n->child;
+            continue;
+        }
+        /* the next sibling, climbing while there is none; never the
+         * root's own siblings */
+        while (depth > 0 && n->next == NULL)
+            n = stack[--depth];
+        n = depth > 0 ? n->next : NULL;
+    }
+    return total;
 }

@@ -11,6 +11,8 @@
 #ifndef SNUG_CONTROLLER_CACHE_SLIM_H
 #define SNUG_CONTROLLER_CACHE_SLIM_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 /* Any object: metadata.managedFields and kubectl's last-applied annotation
@@ -53,5 +55,11 @@ void cache_slim_pod(cJSON *pod, void *ud);
  * carry the whole status (Prometheus down) reads the object from the API
  * server. */
 void cache_slim_recommendation(cJSON *obj, void *ud);
+
+/* The bytes `obj`'s tree holds: a cJSON node per value, plus its member
+ * name and string, with their terminating NULs. malloc's own overhead per
+ * allocation (8 to 16 bytes, rounding) is not counted, nor are members
+ * nested deeper than 64 levels (no cached object has them). NULL: 0. */
+size_t cache_slim_bytes(const cJSON *obj);
 
 #endif

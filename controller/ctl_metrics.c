@@ -20,6 +20,7 @@ struct ctl_metrics {
     metrics_family *rec_written, *rec_unchanged, *rec_deleted, *oom_bumps;
     metrics_family *policies_refused, *rec_held;
     metrics_family *requested, *recommended;
+    metrics_family *cache_objects, *cache_bytes;
     metrics_family *checkpoint_age, *last_pass, *leader;
     metrics_child *age_child;
     pthread_mutex_t lock; /* guards the last-seen figures and api_child */
@@ -143,6 +144,12 @@ static snug_status register_all(metrics_registry *r, ctl_metrics *m, snug_err *e
          "Sum of the recommended requests (targets) of the containers snug sizes, per Pod, by "
          "resource (cpu in cores, memory in bytes).",
          resource_label, 1, &m->recommended},
+        {METRICS_GAUGE, P "cache_objects", "Objects in an informer cache, by resource.",
+         resource_label, 1, &m->cache_objects},
+        {METRICS_GAUGE, P "cache_bytes",
+         "Bytes the objects of an informer cache hold as kept (only the fields read), by "
+         "resource; the allocator's own overhead is not counted.",
+         resource_label, 1, &m->cache_bytes},
     };
     metrics_opts hist = {.name = P "pass_duration_seconds",
                          .help = "Duration of recommendation passes, by result.",
@@ -369,4 +376,14 @@ void ctl_metrics_sizing(ctl_metrics *m, double requested_cores, double recommend
     metrics_gauge_set(metrics_child_get(m->recommended, cpu), recommended_cores);
     metrics_gauge_set(metrics_child_get(m->requested, mem), requested_bytes);
     metrics_gauge_set(metrics_child_get(m->recommended, mem), recommended_bytes);
+}
+
+void ctl_metrics_cache(ctl_metrics *m, const char *resource, size_t objects, size_t bytes)
+{
+    const char *labels[] = {resource};
+
+    if (m == NULL || resource == NULL)
+        return;
+    metrics_gauge_set(metrics_child_get(m->cache_objects, labels), (double)objects);
+    metrics_gauge_set(metrics_child_get(m->cache_bytes, labels), (double)bytes);
 }

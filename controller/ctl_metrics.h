@@ -21,6 +21,8 @@
  *   snug_controller_checkpoint_age_seconds               gauge, computed at scrape time
  *   snug_controller_last_pass_timestamp_seconds          gauge
  *   snug_controller_leader                               gauge 0/1
+ *   snug_controller_cache_objects{resource}              gauge
+ *   snug_controller_cache_bytes{resource}                gauge (cache_slim_bytes)
  *   process_* (metrics_register_process)
  * What each means and what to alert on: docs/controller.md (Metrics).
  *
@@ -113,5 +115,9 @@ void ctl_metrics_leader(ctl_metrics *m, bool leader);
 
 /* The last pass that succeeded ended at `unix_time`. */
 void ctl_metrics_last_pass(ctl_metrics *m, double unix_time);
+
+/* One informer cache's size: its objects and the bytes they hold
+ * (resource: the plural, "pods"). */
+void ctl_metrics_cache(ctl_metrics *m, const char *resource, size_t objects, size_t bytes);
 
 #endif

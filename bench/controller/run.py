@@ -137,6 +137,9 @@ class Controller:
             raise RuntimeError("snug-controller still running %ds after SIGTERM" % timeout)
 
 
+CACHES = ("pods", "deployments", "recommendations")  # the big informer caches
+
+
 def m_sum(ms, name, **labels):
     want = set(labels.items())
     return sum(v for (n, ls), v in ms.items() if n == name and want <= ls)
@@ -264,6 +267,11 @@ def run_size(args, n, binary, tmp):
             r["steady"].append(delta(a, b))
             a = b
         r["steady_hwm"] = ctl.hwm
+        # the informer caches as kept (set after each pass, so the steady
+        # snapshot has the cold pass's): objects and bytes by resource
+        r["caches"] = {res: {"objects": m_sum(a, "snug_controller_cache_objects", resource=res),
+                             "bytes": m_sum(a, "snug_controller_cache_bytes", resource=res)}
+                       for res in CACHES}
         log("steady passes: %s" % ", ".join("%.2fs %d queries" % (s["seconds"], s["queries"])
                                             for s in r["steady"]))
 
@@ -352,6 +360,10 @@ def report(args, results):
     row("cold: peak RSS (VmHWM)", lambda r: mib(r["cold"]["hwm"]))
     row("cold: peak anonymous RSS (RssAnon)", lambda r: mib(r["cold"]["anon_peak"]))
     row("containers / state bytes", lambda r: "%d / %s" % (r["cold"]["containers"], mib(r["cold"]["state_bytes"])))
+    for res in CACHES:
+        row("cache: %s / bytes (each)" % res, lambda r, res=res: "%d / %s (%.0f B)" % (
+            r["caches"][res]["objects"], mib(r["caches"][res]["bytes"]),
+            r["caches"][res]["bytes"] / max(r["caches"][res]["objects"], 1)) if "caches" in r else "-")
     for i, label in ((0, "steady 1 (gap = the cold pass)"), (1, "steady 2 (gap = --interval)")):
         row("%s: pass" % label, lambda r, i=i: "%.2f s%s" % (r["steady"][i]["seconds"], "" if r["steady"][i]["passes"] == 1
                                                              else " (%d passes)" % r["steady"][i]["passes"]))

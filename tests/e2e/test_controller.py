@@ -264,6 +264,13 @@ def test_recommendations_appear(env):
     assert c.metric("snug_controller_leader") == 1
     assert c.metric("snug_controller_passes_total", result="ok") >= 1
     assert c.metric("snug_controller_workloads") >= 3
+    # the caches hold only what is read: a Pending Pod of a Deployment is its
+    # name, namespace, owner and hash label (well under 2 KiB; whole, with
+    # its spec, status and managedFields, it is several)
+    pods = c.metric("snug_controller_cache_objects", resource="pods")
+    assert pods >= 4, pods
+    assert 0 < c.metric("snug_controller_cache_bytes", resource="pods") / pods < 2048
+    assert c.metric("snug_controller_cache_objects", resource="recommendations") >= 3
     # api's kill, known from cAdvisor's counter in Prometheus, raised its
     # memory: one bump, counted when written (db and web had none)
     assert c.metric("snug_controller_oom_bumps_total") == 1

@@ -224,6 +224,45 @@ static void test_object(void)
                "{'metadata':{'name':'p','annotations':{'a':'b'}},'spec':{'x':1}}");
 }
 
+static void test_bytes(void)
+{
+    static const struct {
+        const char *json;
+        size_t nodes, strings; /* strings: bytes of names and values, NULs included */
+    } rows[] = {
+        {"1", 1, 0},
+        {"'ab'", 1, 3},
+        {"{'a':'bc'}", 2, 2 + 3},
+        {"{'a':[1,{'b':null}],'c':{}}", 6, 2 + 2 + 2},
+        {"[[[[]]]]", 4, 0},
+    };
+    cJSON *deep = cJSON_CreateArray(), *at = deep, *arr;
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(rows); i++) {
+        cJSON *obj = parse_q(rows[i].json);
+
+        T_CASE("%s", rows[i].json);
+        CHECK_INT_EQ(cache_slim_bytes(obj), rows[i].nodes * sizeof(cJSON) + rows[i].strings);
+        cJSON_Delete(obj);
+    }
+    T_CASE("NULL");
+    CHECK_INT_EQ(cache_slim_bytes(NULL), 0);
+    T_CASE("an array element: its siblings are not its bytes");
+    arr = parse_q("[{'a':1},{'b':2},3]");
+    CHECK_INT_EQ(cache_slim_bytes(arr->child), 2 * sizeof(cJSON) + 2);
+    cJSON_Delete(arr);
+    T_CASE("100 levels: counted down to the 64th");
+    for (i = 1; i < 100 && at != NULL; i++) {
+        cJSON *next = cJSON_CreateArray();
+
+        cJSON_AddItemToArray(at, next);
+        at = next;
+    }
+    CHECK_INT_EQ(cache_slim_bytes(deep), 65 * sizeof(cJSON));
+    cJSON_Delete(deep);
+}
+
 int main(void)
 {
     log_set_level(LOG_OFF);
@@ -232,5 +271,6 @@ int main(void)
     RUN(test_workload);
     RUN(test_recommendation);
     RUN(test_object);
+    RUN(test_bytes);
     return TEST_DONE();
 }

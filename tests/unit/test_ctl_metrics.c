@@ -93,6 +93,8 @@ static void test_families_registered(void)
         {P "checkpoint_age_seconds", "gauge"},
         {P "last_pass_timestamp_seconds", "gauge"},
         {P "leader", "gauge"},
+        {P "cache_objects", "gauge"},
+        {P "cache_bytes", "gauge"},
         {"process_cpu_seconds_total", "counter"},
         {"process_resident_memory_bytes", "gauge"},
     };
@@ -323,6 +325,17 @@ static void test_gauges_and_counters(void)
     CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"cpu\"} 4.25\n");
     CHECK_STR_CONTAINS(text, "\n" P "requested{resource=\"memory\"} 68719476736\n");
     CHECK_STR_CONTAINS(text, "\n" P "recommended{resource=\"memory\"} 21474836480\n");
+    free(text);
+    T_CASE("cache sizes by resource");
+    ctl_metrics_cache(m, "pods", 6000, 9961472);
+    ctl_metrics_cache(m, "deployments", 2000, 5400000);
+    ctl_metrics_cache(m, "pods", 5999, 9960000);
+    ctl_metrics_cache(m, NULL, 1, 1); /* ignored */
+    text = render(r);
+    CHECK_STR_CONTAINS(text, "\n" P "cache_objects{resource=\"pods\"} 5999\n");
+    CHECK_STR_CONTAINS(text, "\n" P "cache_bytes{resource=\"pods\"} 9960000\n");
+    CHECK_STR_CONTAINS(text, "\n" P "cache_objects{resource=\"deployments\"} 2000\n");
+    CHECK_STR_CONTAINS(text, "\n" P "cache_bytes{resource=\"deployments\"} 5400000\n");
     free(text);
     ctl_metrics_free(m);
     metrics_registry_free(r);
