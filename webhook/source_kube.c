@@ -6,6 +6,7 @@
 
 #include "kube/kube_api.h"
 #include "kube/kube_informer.h"
+#include "kube/kube_prune.h"
 #include "base/log.h"
 #include "webhook/webhook_metrics.h"
 
@@ -156,6 +157,48 @@ static void mark_if_synced(ks_slot *slot)
              NULL);
 }
 
+/* ---- what the informers keep ---------------------------------------------------- */
+
+/* A Job: only what job_cronjob() reads. Jobs are many (every CronJob keeps
+ * its last few) and whole ones carry a Pod template each. */
+static void slim_job(cJSON *job)
+{
+    static const char *const top[] = {"metadata", NULL};
+    static const char *const meta[] = {"name", "namespace", "resourceVersion", "ownerReferences",
+                                       NULL};
+    static const char *const ref[] = {"kind", "name", "controller", NULL};
+    cJSON *md = kube_prune_member(job, "metadata");
+
+    kube_prune_keep(job, top);
+    kube_prune_keep(md, meta);
+    kube_prune_keep_each(kube_prune_member(md, "ownerReferences"), ref);
+    kube_prune_drop_empty(md, "ownerReferences");
+}
+
+/* A Namespace: its labels (policies select on them). */
+static void slim_namespace(cJSON *ns)
+{
+    static const char *const top[] = {"metadata", NULL};
+    static const char *const meta[] = {"name", "resourceVersion", "labels", NULL};
+
+    kube_prune_keep(ns, top);
+    kube_prune_keep(kube_prune_member(ns, "metadata"), meta);
+}
+
+/* The informers' transform: the handlers below read what is left; the
+ * informer's own copy serves only relists and deletes, so nothing else is
+ * worth its memory. */
+static void slim(cJSON *obj, void *ud)
+{
+    const ks_slot *slot = ud;
+
+    kube_prune_bulk(obj);
+    if (slot->kind == KS_JOBS)
+        slim_job(obj);
+    else if (slot->kind == KS_NAMESPACES)
+        slim_namespace(obj);
+}
+
 static void on_add(const cJSON *obj, void *ud)
 {
     ks_slot *slot = ud;
@@ -192,6 +235,8 @@ static snug_status start_one(kube_source *ks, const kube_client *proto, int kind
     o.handlers.on_update = on_update;
     o.handlers.on_delete = on_delete;
     o.handlers.ud = slot;
+    o.transform = slim;
+    o.transform_ud = slot;
     st = kube_informer_new(proto, &o, &slot->inf, err);
     if (st == SNUG_OK)
         st = kube_informer_start(slot->inf, err);

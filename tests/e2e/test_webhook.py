@@ -294,6 +294,59 @@ spec:
         assert "startupProbe" in c
 
 
+def test_cronjob_pods_get_the_cronjob_recommendation(cluster, webhook, namespace):
+    """A Pod of a Job of a CronJob is sized by the CronJob's Recommendation:
+    the webhook finds the CronJob in its Job cache (kept as the Job's name
+    and owner only). The Job is created suspended and resumed once the
+    webhook has seen it, so its Pod is not admitted before."""
+    label_namespace(cluster, namespace, "on")
+    cluster.apply("""
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: app, image: example/batch:1}]
+""", namespace=namespace)
+    rec = {"apiVersion": "snug.dev/v1alpha1", "kind": "Recommendation",
+           "metadata": {"name": "cronjob-nightly", "namespace": namespace},
+           "spec": {"targetRef": {"apiVersion": "batch/v1", "kind": "CronJob",
+                                  "name": "nightly"}}}
+    cluster.apply(json.dumps(rec))
+    status = {"status": {"policy": "e2e-on", "containers": [{
+        "name": "app", "target": {"cpu": "150m", "memory": "96Mi"}}]}}
+    cluster.kubectl("patch", "recommendation", "cronjob-nightly", "-n", namespace,
+                    "--subresource=status", "--type=merge", "-p", json.dumps(status))
+    uid = cluster.get_json("cronjob", "nightly", "-n", namespace)["metadata"]["uid"]
+    job = {"apiVersion": "batch/v1", "kind": "Job",
+           "metadata": {"name": "nightly-29000000", "ownerReferences": [{
+               "apiVersion": "batch/v1", "kind": "CronJob", "name": "nightly", "uid": uid,
+               "controller": True, "blockOwnerDeletion": True}]},
+           "spec": {"suspend": True, "template": {"spec": {
+               "restartPolicy": "Never",
+               "containers": [{"name": "app", "image": "example/batch:1"}]}}}}
+    cluster.apply(json.dumps(job), namespace=namespace)
+    time.sleep(1.0)  # the webhook's watch delivers the Job
+    cluster.kubectl("patch", "job", "nightly-29000000", "-n", namespace, "--type=merge",
+                    "-p", '{"spec":{"suspend":false}}')
+
+    def pod():
+        items = cluster.get_json("pods", "-n", namespace, "-l",
+                                 "job-name=nightly-29000000")["items"]
+        return items[0] if items else None
+
+    p = cluster.wait_for(pod, timeout=60, what="the Job's Pod")
+    c = p["spec"]["containers"][0]
+    assert "resources" in mutated(p), p["metadata"]
+    assert c["resources"]["requests"] == {"cpu": "150m", "memory": "96Mi"}, c
+
+
 def test_limitrange_is_respected(cluster, webhook, namespace):
     label_namespace(cluster, namespace, "on")
     cluster.apply("""

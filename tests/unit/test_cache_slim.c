@@ -121,10 +121,10 @@ static void test_pod(void)
 static void test_pod_readers(void)
 {
     static const char *const pods[] = {
-        "{" OWNED_META "," SPEC "}",
-        "{'metadata':{'name':'solo','namespace':'shop'}," SPEC "}",
-        "{'metadata':{'name':'j-1-x','namespace':'shop','ownerReferences':[{'kind':'Job','name':"
-        "'j-1','controller':true,'uid':'u'}]}}",
+        ("{" OWNED_META "," SPEC "}"),
+        ("{'metadata':{'name':'solo','namespace':'shop'}," SPEC "}"),
+        ("{'metadata':{'name':'j-1-x','namespace':'shop','ownerReferences':[{'kind':'Job',"
+         "'name':'j-1','controller':true,'uid':'u'}]}}"),
     };
     size_t i;
 
