@@ -6,22 +6,8 @@
 
 #include "base/log.h"
 #include "model/workload.h"
+#include "json_quoted.h"
 #include "test.h"
-
-/* JSON written with ' for " (the rows stay readable). */
-static cJSON *parse_q(const char *text)
-{
-    char *s = strdup(text), *c;
-    cJSON *obj;
-
-    for (c = s; c != NULL && *c != '\0'; c++) {
-        if (*c == '\'')
-            *c = '"';
-    }
-    obj = s != NULL ? cJSON_Parse(s) : NULL;
-    free(s);
-    return obj;
-}
 
 typedef void (*slim_fn)(cJSON *, void *);
 
