@@ -41,12 +41,12 @@ static void slim_containers(cJSON *spec, bool memory_only)
     cJSON *c;
 
     kube_prune_keep_each(kube_prune_member(spec, "containers"), container);
+    if (!memory_only)
+        return;
     cJSON_ArrayForEach(c, kube_prune_member(spec, "containers"))
     {
         cJSON *res = kube_prune_member(c, "resources");
 
-        if (!memory_only)
-            continue;
         kube_prune_keep(res, limits);
         kube_prune_keep(kube_prune_member(res, "limits"), memory);
         kube_prune_drop_empty(res, "limits");
