@@ -612,11 +612,10 @@ snug_status checkpoint_save_budget(kube_client *kc, const char *ctl_ns, const wl
 
     sc.st = st != NULL ? st : &dummy;
     memset(sc.st, 0, sizeof(*sc.st));
-    if (owner != NULL && !kube_owner_fits(owner, ctl_ns))
-        return snug_err_set(err, SNUG_ERR_INVALID,
-                            "checkpoints in namespace %s: %s %s/%s of another namespace cannot "
-                            "own them",
-                            ctl_ns, owner->kind, owner->ns, owner->name);
+    if (owner != NULL && kube_owner_check_fits(owner, ctl_ns, err) != SNUG_OK) {
+        snug_err_prefix(err, "checkpoints");
+        return SNUG_ERR_INVALID;
+    }
     sc.budget = budget == 0                ? CKPT_BUDGET_DEFAULT
                 : budget > CKPT_BUDGET_MAX ? CKPT_BUDGET_MAX
                                            : budget;

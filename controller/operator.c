@@ -286,8 +286,10 @@ static snug_status read_owner(op *p, snug_err *err)
         return SNUG_OK;
     st = kube_owner_lookup(p->kc, &deploy_res, "Deployment", p->o->lease_namespace, name, &p->owner,
                            err);
-    if (st != SNUG_OK)
-        return snug_err_prefix(err, "--owner-deployment %s", name);
+    if (st != SNUG_OK) {
+        snug_err_prefix(err, "--owner-deployment %s", name);
+        return st;
+    }
     p->ckpt_owned = kube_owner_fits(&p->owner, p->o->checkpoint_namespace);
     if (!p->ckpt_owned)
         snug_log(LOG_WARN, "operator",

@@ -199,10 +199,10 @@ static snug_status check_opts(const kube_lease_opts *o, long dur, long renew, lo
         return snug_err_set(err, SNUG_ERR_INVALID,
                             "lease %s: retry period %ld ms must be below renew deadline %ld ms",
                             o->name, retry, renew);
-    if (o->owner != NULL && !kube_owner_fits(o->owner, o->ns))
-        return snug_err_set(err, SNUG_ERR_INVALID,
-                            "lease %s/%s: %s %s/%s cannot own an object of this namespace", o->ns,
-                            o->name, o->owner->kind, o->owner->ns, o->owner->name);
+    if (o->owner != NULL && kube_owner_check_fits(o->owner, o->ns, err) != SNUG_OK) {
+        snug_err_prefix(err, "lease %s/%s", o->ns, o->name);
+        return SNUG_ERR_INVALID;
+    }
     return SNUG_OK;
 }
 

@@ -82,6 +82,14 @@ bool kube_owner_fits(const kube_owner *o, const char *dep_ns)
     return dep_ns != NULL && strcmp(o->ns, dep_ns) == 0;
 }
 
+snug_status kube_owner_check_fits(const kube_owner *o, const char *dep_ns, snug_err *err)
+{
+    if (kube_owner_fits(o, dep_ns))
+        return SNUG_OK;
+    return snug_err_set(err, SNUG_ERR_INVALID, "%s %s/%s cannot own an object of namespace %s",
+                        o->kind, o->ns, o->name, dep_ns ? dep_ns : "(none)");
+}
+
 static const cJSON *owner_refs(const cJSON *obj)
 {
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
@@ -223,9 +231,8 @@ snug_status kube_owner_adopt(kube_client *c, const kube_resource *r, const char 
 
     if (out != NULL)
         *out = NULL;
-    if (!kube_owner_fits(o, ns))
-        return snug_err_set(err, SNUG_ERR_INVALID, "%s %s/%s cannot own an object of namespace %s",
-                            o->kind, o->ns, o->name, ns ? ns : "(none)");
+    if (kube_owner_check_fits(o, ns, err) != SNUG_OK)
+        return SNUG_ERR_INVALID;
     for (i = 0; i < OWNER_ADOPT_TRIES && st == SNUG_ERR_CONFLICT; i++) {
         cJSON_Delete(obj);
         obj = NULL;

@@ -58,6 +58,10 @@ void kube_owner_clear(kube_owner *o);
  * namespaced one only objects of its own namespace. */
 bool kube_owner_fits(const kube_owner *o, const char *dep_ns);
 
+/* kube_owner_fits() as a status: SNUG_OK, or SNUG_ERR_INVALID with "KIND
+ * NS/NAME cannot own an object of namespace DEP_NS" in err. */
+snug_status kube_owner_check_fits(const kube_owner *o, const char *dep_ns, snug_err *err);
+
 /* Whether obj's metadata.ownerReferences names `o` (same uid). */
 bool kube_owner_is_on(const cJSON *obj, const kube_owner *o);
 

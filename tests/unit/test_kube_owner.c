@@ -486,7 +486,8 @@ static void test_lease_owner(void)
 
     T_CASE("an owner of another namespace: refused");
     CHECK_INT_EQ(kube_lease_new(NULL, &lo, &l, &err), SNUG_ERR_INVALID);
-    CHECK_STR_CONTAINS(err.msg, "cannot own an object of this namespace");
+    CHECK_STR_CONTAINS(err.msg, "lease ns/l: Deployment other/ctl cannot own an object of "
+                                "namespace ns");
     CHECK(l == NULL);
 }
 
